@@ -1,0 +1,36 @@
+"""Exceptions that carry the exit code the CLI should use."""
+
+from __future__ import annotations
+
+
+class MailprocError(Exception):
+    """A failure of the work (exit 1) with a message a user can act on."""
+
+    exit_code = 1
+
+
+class ConfigError(MailprocError):
+    """Bad usage or configuration (exit 2): names the file, the key and what is valid."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{key}: {problem}")
+
+
+class SchemaError(MailprocError):
+    """The database schema is older or newer than this version of mailproc."""
+
+    exit_code = 2
+
+
+class SourceError(MailprocError):
+    """The mailbox could not be reached or refused an operation."""
+
+
+class TransportError(MailprocError):
+    """Outgoing mail could not be handed to the transport."""
