@@ -44,6 +44,9 @@ class Inbound:
     defects: tuple[str, ...]
     parser: str  # "mail-parser" or "email" (the fallback)
     size: int
+    # The first text part alone: triage commands are read only from it, never from
+    # forwarded or attached messages further down.
+    first_text: str = ""
 
     @property
     def sender_trusted(self) -> bool:

@@ -1,0 +1,36 @@
+"""The running application: settings plus the handles every step needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailproc import db
+from mailproc.config import Settings
+from mailproc.models import utcnow
+from mailproc.render import Renderer
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    renderer: Renderer
+    clock: Callable[[], datetime] = utcnow
+
+    @property
+    def domain(self) -> str:
+        return self.settings.group.address.rpartition("@")[2]
+
+
+def open_app(settings: Settings, auto_upgrade: bool = True) -> App:
+    """Connect to the database (bringing its schema up to date) and load templates."""
+    engine = db.make_engine(settings.database_url)
+    db.ensure_schema(engine, auto_upgrade=auto_upgrade)
+    renderer = Renderer(settings.group.templates_dir, settings.group.timezone)
+    return App(settings, engine, db.session_factory(engine), renderer)

@@ -1,0 +1,57 @@
+"""The `mailproc` command: thin click commands that parse options and call the parts."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from mailproc.cli import commands_mail, commands_records
+from mailproc.cli.context import Context, run
+from mailproc.config import default_config_path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=None,
+    help="Configuration file [default: $MAILPROC_CONFIG or ./config.toml].",
+)  # fmt: skip
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.version_option(package_name="mailproc")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+    """Mailbox processor for a Primary-Secondary Care Interface Group."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    if not verbose and not quiet and sys.stderr.isatty():
+        level = logging.WARNING  # the terminal gets progress bars and summaries instead
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config_path or default_config_path(), quiet=quiet)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Create or upgrade the database schema."""
+
+    def work() -> None:
+        from mailproc import db as dbmod
+
+        settings = obj.settings()
+        before, after = dbmod.upgrade(dbmod.make_engine(settings.database_url))
+        click.echo(f"schema: {before or 'empty'} -> {after}" if before != after else f"schema up to date ({after})")
+
+    run(work)
+
+
+commands_mail.register(main)
+commands_records.register(main)
+
+__all__ = ["main"]

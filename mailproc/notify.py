@@ -1,0 +1,115 @@
+"""Every email mailproc sends is queued here: render, redact, compose, enqueue.
+
+This is the one gate outgoing mail passes, so the privacy redaction and the per-address
+limit on automatic mail cannot be skipped by a caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mailproc import outbox, privacy
+from mailproc.app import App
+from mailproc.compose import Envelope, compose, make_message_id
+from mailproc.models import Issue, OutboxMessage
+from mailproc.render import Rendered
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What to send, to whom, and what makes its Message-ID unique."""
+
+    template: str
+    to: tuple[str, ...]
+    purpose: str  # ack, triage, triage-update, confirm, reject, info, decline, ...
+    unique: str  # e.g. the inbound Message-ID that caused it
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto: str = "auto-generated"
+
+
+def base_context(app: App) -> dict[str, Any]:
+    s = app.settings
+    return {
+        "group": s.group,
+        "members": s.members,
+        "areas": tuple(s.areas),
+        "now": app.clock(),
+    }
+
+
+def send(
+    session: Session, app: App, issue: Issue | None, out: Outgoing, context: Mapping[str, Any]
+) -> OutboxMessage | None:
+    """Queue one templated email in the caller's transaction; None if not queued."""
+    recipients = _within_limits(session, app, out.to)
+    if not recipients:
+        return None
+    rendered = app.renderer.render(out.template, {**base_context(app), "issue": issue, **context})
+    if _must_redact(app, recipients):
+        rendered = redact_rendered(app, rendered)
+    reference = issue.reference if issue else None
+    message_id = make_message_id(reference, out.purpose, out.unique, app.domain)
+    envelope = Envelope(
+        to=recipients,
+        in_reply_to=out.in_reply_to,
+        references=out.references,
+        auto=out.auto,
+        thread_topic=issue.subject if issue else None,
+    )
+    group = app.settings.group
+    message = compose(rendered, envelope, group.name, group.address, message_id, app.clock())
+    return outbox.enqueue(
+        session,
+        issue_id=issue.id if issue else None,
+        template=out.template,
+        message=message,
+        recipients=recipients,
+    )
+
+
+def redact_rendered(app: App, rendered: Rendered) -> Rendered:
+    patterns = [privacy.ExtraPattern(p.name, p.regex) for p in app.settings.privacy.patterns]
+    return Rendered(
+        subject=privacy.redact(rendered.subject, patterns),
+        text=privacy.redact(rendered.text, patterns),
+        html=privacy.redact(rendered.html, patterns),
+    )
+
+
+def _must_redact(app: App, recipients: tuple[str, ...]) -> bool:
+    admins = set(app.settings.triage.admins)
+    only_admins = all(r in admins for r in recipients)
+    return not only_admins or app.settings.privacy.redact_for_admins
+
+
+def _within_limits(session: Session, app: App, to: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop addresses that already had their day's share of automatic mail.
+
+    Administrators and configured lists are exempt: the limit is a backstop against
+    mail loops with outside auto-responders, not a cap on the group's own work.
+    """
+    s = app.settings
+    exempt = set(s.triage.admins) | {a for lst in s.lists.values() for a in lst.addresses}
+    exempt |= {a for g in s.groups.values() for a in g.contact}
+    if s.escalation:
+        exempt |= set(s.escalation.contact)
+    since = app.clock() - timedelta(days=1)
+    limit = s.outbound.auto_per_address_per_day
+    kept = []
+    for address in dict.fromkeys(a.lower() for a in to):
+        if address == s.group.address:
+            continue  # never mail ourselves: it would come back as a new submission
+        if address in exempt or outbox.automatic_sent_to(session, address, since) < limit:
+            kept.append(address)
+        else:
+            log.warning("daily limit of automatic mail reached for one address; not sending")
+    return tuple(kept)

@@ -1,0 +1,146 @@
+"""The path of one inbound message, top to bottom.
+
+`process` runs inside ONE database transaction that the caller commits; only then does
+the caller move the message at the source (done → Processed, quarantine → Quarantine).
+Outgoing mail is queued in the same transaction (transactional outbox), so a crash at
+any point leaves either nothing or everything, and a rerun reaches the same end state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from mailproc import intake, notify, store
+from mailproc.app import App
+from mailproc.classify import Classification, ClassifyContext, Kind, classify
+from mailproc.inbound import Inbound
+from mailproc.intake import LogEntry
+from mailproc.models import Issue
+from mailproc.parse import ParseError, parse
+from mailproc.pid import scan_message
+from mailproc.replytrim import visible_reply
+from mailproc.sources import SourceMessage
+from mailproc.triage import mail as triage_mail
+from mailproc.triage import requests as triage_requests
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fate: Literal["done", "quarantine"]
+    result: str  # new | reply | ignored | command | quarantined | duplicate | already
+    reference: str | None = None
+    reason: str = ""
+
+
+def process(app: App, session: Session, item: SourceMessage) -> Outcome:
+    """Log one source message and queue what follows from it."""
+    already = store.logged_fate(session, item.key)
+    if already is not None:
+        store.clear_attempts(session, item.key)
+        return Outcome(fate="done" if already == "done" else "quarantine", result="already")
+    if item.oversize:
+        limit = app.settings.intake.max_message_bytes
+        return quarantine(session, item, f"message of {item.size} bytes exceeds {limit} bytes")
+    try:
+        msg = parse(item.raw)
+    except ParseError as exc:
+        return quarantine(session, item, f"could not be parsed: {exc.reason}")
+    if store.find_message(session, msg.message_id, msg.sha256) is not None:
+        store.clear_attempts(session, item.key)
+        return Outcome(fate="done", result="duplicate", reason="already logged (same Message-ID)")
+    route = classify(msg, classify_context(app), store.DbThreadLookup(session, app.domain))
+    if route.kind is Kind.AUTOMATIC:
+        return log_automatic(app, session, item, msg, route)
+    if route.kind is Kind.COMMAND:
+        result = triage_mail.handle(app, session, item, msg)
+        store.clear_attempts(session, item.key)
+        return Outcome(fate=result.fate, result="command", reference=result.reference,
+                       reason=result.reason)
+    if route.kind is Kind.REPLY and route.reference:
+        return thread_reply(app, session, item, msg, route.reference)
+    return new_submission(app, session, item, msg, route)
+
+
+def classify_context(app: App) -> ClassifyContext:
+    s = app.settings
+    return ClassifyContext(
+        group_address=s.group.address, admins=s.triage.admins, reference_prefix=s.group.reference_prefix
+    )
+
+
+def new_submission(
+    app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification
+) -> Outcome:
+    """Open an issue, acknowledge the sender and ask the administrators to triage it."""
+    now = app.clock()
+    s = app.settings
+    suggestion = intake.suggest(f"{msg.subject}\n{msg.text}", s.areas, s.source_kinds)
+    issue = intake.create_issue(session, msg, s.group.reference_prefix, suggestion, now)
+    row = log(app, session, item, msg, "new", issue, route.reason)
+    issue.pid_detected = row.detail.get("pid_findings", 0) != 0
+    intake.add_event(session, issue, msg.from_address, msg.message_id, "submitted", now,
+                     suggested_area=suggestion.area, source_kind=suggestion.source_kind)
+    if msg.sender_trusted and not route.suppress_ack and s.outbound.acks_per_sender_per_issue:
+        notify.send(session, app, issue, acknowledgement(msg), {"message": row})
+    elif not msg.sender_trusted:
+        intake.add_event(session, issue, "mailproc", msg.message_id, "ack-withheld",
+                         now, reason="sender address could not be trusted")
+    triage_requests.request_triage(app, session, issue, row)
+    store.clear_attempts(session, item.key)
+    return Outcome(fate="done", result="new", reference=issue.reference)
+
+
+def acknowledgement(msg: Inbound) -> notify.Outgoing:
+    return notify.Outgoing(
+        template="acknowledgement",
+        to=(msg.from_address,),
+        purpose="ack",
+        unique=msg.message_id,
+        in_reply_to=msg.message_id,
+        references=(*msg.references, msg.message_id),
+        auto="auto-replied",
+    )
+
+
+def thread_reply(app: App, session: Session, item: SourceMessage, msg: Inbound, ref: str) -> Outcome:
+    """Add a reply to its issue; new information re-opens triage and tells the admins."""
+    issue = session.query(Issue).filter_by(reference=ref).one()
+    row = log(app, session, item, msg, "reply", issue, "reply to a known issue")
+    now = app.clock()
+    intake.add_event(session, issue, msg.from_address, msg.message_id, "reply", now)
+    if issue.status == "info-requested":
+        issue.status = "awaiting-triage"
+        intake.add_event(session, issue, "mailproc", msg.message_id, "status", now,
+                         status="awaiting-triage", reason="submitter replied")
+    if row.detail.get("pid_findings"):
+        issue.pid_detected = True
+    triage_requests.notify_update(app, session, issue, row)
+    store.clear_attempts(session, item.key)
+    return Outcome(fate="done", result="reply", reference=issue.reference)
+
+
+def log_automatic(
+    app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification
+) -> Outcome:
+    """Machine mail is kept with its classification; it is never answered."""
+    log(app, session, item, msg, "automatic", None, route.reason)
+    store.clear_attempts(session, item.key)
+    return Outcome(fate="done", result="ignored", reason=route.reason)
+
+
+def log(app: App, session: Session, item: SourceMessage, msg: Inbound, kind: str,
+        issue: Issue | None, reason: str):  # type: ignore[no-untyped-def]
+    visible = visible_reply(msg.text)
+    entry = LogEntry(kind=kind, visible_text=visible, redacted_text="", detail={"route": reason})
+    row = intake.log_message(session, msg, item.raw, item.key, entry, issue)
+    scan_message(app, session, row, msg)
+    return row
+
+
+def quarantine(session: Session, item: SourceMessage, reason: str) -> Outcome:
+    intake.quarantine_record(session, item.key, item.raw, reason, item.size)
+    store.clear_attempts(session, item.key)
+    return Outcome(fate="quarantine", result="quarantined", reason=reason)

@@ -1,0 +1,108 @@
+"""Passes over the mailbox: each message through the pipeline, then moved at the source."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from mailproc import intake, pipeline, store
+from mailproc.app import App
+from mailproc.db import transaction
+from mailproc.errors import SourceError
+from mailproc.pipeline import Outcome
+from mailproc.progress import Progress
+from mailproc.sources import Source, SourceMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PassSummary:
+    new: int = 0
+    replies: int = 0
+    commands: int = 0
+    ignored: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    failed: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.new} new issue(s), {self.replies} reply(ies), {self.commands} command(s), "
+            f"{self.ignored} ignored, {self.quarantined} quarantined"
+            + (f", {self.duplicates} already logged" if self.duplicates else "")
+            + (f", {self.failed} failed (will retry)" if self.failed else "")
+        )
+
+
+_FIELD = {
+    "new": "new", "reply": "replies", "command": "commands", "ignored": "ignored",
+    "quarantined": "quarantined", "duplicate": "duplicates", "already": "duplicates",
+}  # fmt: skip
+
+
+def run_pass(app: App, source: Source, show_progress: bool = True) -> PassSummary:
+    """Process every message waiting at the source once."""
+    counts: Counter[str] = Counter()
+    total = source.count_pending()
+    with Progress(total, "Processing mail", enabled=show_progress) as progress:
+        for item in source.pending():
+            outcome = process_safely(app, item)
+            if outcome is None:
+                counts["failed"] += 1
+            else:
+                counts[_FIELD[outcome.result]] += 1
+                move(source, item, outcome)
+            progress.step()
+    return PassSummary(**counts)
+
+
+def process_safely(app: App, item: SourceMessage) -> Outcome | None:
+    """Run the pipeline in one transaction; None when it failed and should be retried.
+
+    The attempt is counted (and committed) before the try, so a message that kills the
+    process is counted too; past `max_attempts` it is quarantined with the last error.
+    """
+    attempts = store.bump_attempt(app.factory, item.key, app.clock())
+    limit = app.settings.intake.max_attempts
+    if attempts > limit:
+        return _give_up(app, item, attempts - 1)
+    try:
+        with transaction(app.factory) as session:
+            return pipeline.process(app, session, item)
+    except IntegrityError:
+        # Another poller logged the same message first: its row decides the fate.
+        with app.factory() as session:
+            fate = store.logged_fate(session, item.key)
+        if fate is not None:
+            return Outcome(fate="done" if fate == "done" else "quarantine", result="already")
+        log.exception("message %s: database conflict; will retry", item.key)
+        store.record_failure(app.factory, item.key, "database conflict")
+    except Exception as exc:  # one bad message must never stop the messages behind it
+        log.exception("message %s: processing failed (attempt %d of %d)", item.key, attempts, limit)
+        store.record_failure(app.factory, item.key, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def _give_up(app: App, item: SourceMessage, attempts: int) -> Outcome:
+    with transaction(app.factory) as session:
+        last = store.last_failure(session, item.key)
+        reason = f"processing failed {attempts} times; last error: {last}"
+        intake.quarantine_record(session, item.key, item.raw, reason, item.size)
+        store.clear_attempts(session, item.key)
+    log.error("message %s quarantined: %s", item.key, reason)
+    return Outcome(fate="quarantine", result="quarantined", reason=reason)
+
+
+def move(source: Source, item: SourceMessage, outcome: Outcome) -> None:
+    """Mark the message done at the source; a failure here is repaired on the next pass."""
+    try:
+        if outcome.fate == "quarantine":
+            source.quarantine(item.key, outcome.reason)
+        else:
+            source.done(item.key)
+    except SourceError:
+        log.exception("message %s was logged but could not be moved; will move next pass", item.key)

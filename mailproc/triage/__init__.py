@@ -1,0 +1,1 @@
+"""Triage: the keyword grammar, reply tokens and sender checks for administrator commands."""

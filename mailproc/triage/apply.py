@@ -1,0 +1,300 @@
+"""Applying validated triage commands to an issue: state, audit events and the emails that follow.
+
+All the commands of one email (or one CLI call) are applied inside a savepoint: the first
+refusal rolls every one of them back, queued emails included, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailproc import notify
+from mailproc.app import App
+from mailproc.errors import MailprocError
+from mailproc.intake import add_event
+from mailproc.models import Event, Issue, Meeting
+from mailproc.triage.grammar import Command
+
+FINAL_STATUSES = frozenset({"closed", "declined", "duplicate"})
+ALLOWED_WHEN_FINAL = frozenset({"NOTE", "UNDO"})
+SNAPSHOT_FIELDS = (
+    "status", "area", "priority", "meeting_id", "delegated_to", "due_date", "outcome",
+    "duplicate_of_id",
+)  # fmt: skip
+UNDO_WINDOW = timedelta(hours=24)
+DEFAULT_DELEGATION_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who commands, and how: an email's Message-ID, or "cli:<time>" (unique per call,
+    because the Message-IDs of the emails a command causes are derived from it)."""
+
+    address: str
+    via: str
+
+
+class TriageRefused(MailprocError):
+    """A command that is valid in form but cannot be applied to this issue now."""
+
+    def __init__(self, command: Command, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        where = f"Line {command.line_no} ({command.line.strip()!r})" if command.line else ""
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+@dataclass(frozen=True)
+class Applied:
+    command: Command
+    summary: str
+
+
+def apply_commands(
+    app: App, session: Session, issue: Issue, commands: Sequence[Command], actor: Actor
+) -> list[Applied]:
+    """Apply every command or none (raises TriageRefused after rolling back)."""
+    savepoint = session.begin_nested()
+    try:
+        results = [_apply_one(app, session, issue, cmd, actor) for cmd in commands]
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return results
+
+
+def _apply_one(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> Applied:
+    if issue.status in FINAL_STATUSES and cmd.keyword not in ALLOWED_WHEN_FINAL:
+        raise TriageRefused(
+            cmd, f"{issue.reference} is {issue.status}; only NOTE (or UNDO within 24 hours) applies"
+        )
+    if cmd.keyword == "UNDO":
+        return Applied(cmd, _undo(app, session, issue, cmd, actor))
+    before = snapshot(issue)
+    summary = HANDLERS[cmd.keyword](app, session, issue, cmd, actor)
+    add_event(
+        session, issue, actor.address, actor.via, "command", app.clock(),
+        keyword=cmd.keyword, args=list(cmd.args), text=cmd.text, before=before,
+    )  # fmt: skip
+    session.flush()
+    return Applied(cmd, summary)
+
+
+def snapshot(issue: Issue) -> dict[str, Any]:
+    values = {name: getattr(issue, name) for name in SNAPSHOT_FIELDS}
+    values["due_date"] = issue.due_date.isoformat() if issue.due_date else None
+    return values
+
+
+def _restore(issue: Issue, values: dict[str, Any]) -> None:
+    for name in SNAPSHOT_FIELDS:
+        value = values.get(name)
+        if name == "due_date" and value:
+            value = date.fromisoformat(str(value))
+        setattr(issue, name, value)
+
+
+def _set_status(issue: Issue, status: str) -> None:
+    issue.status = status
+
+
+def _accept(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    if issue.status not in ("new", "awaiting-triage", "info-requested"):
+        raise TriageRefused(cmd, f"{issue.reference} is already {issue.status}")
+    _set_status(issue, "accepted")
+    if cmd.args:
+        issue.area = cmd.args[0]
+    return f"accepted{f' (area {issue.area})' if cmd.args else ''}"
+
+
+def _area(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    issue.area = cmd.args[0]
+    return f"area set to {issue.area}"
+
+
+def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    when = date.fromisoformat(cmd.args[0])
+    meeting = session.scalar(select(Meeting).where(Meeting.date == when))
+    created = meeting is None
+    if meeting is None:
+        meeting = Meeting(date=when, theme=issue.area or "")
+        session.add(meeting)
+        session.flush()
+    issue.meeting_id = meeting.id
+    if issue.status in ("new", "awaiting-triage", "info-requested", "accepted"):
+        _set_status(issue, "scheduled")
+    return f"scheduled for the meeting of {when:%d %B %Y}" + (
+        " (meeting created)" if created else ""
+    )
+
+
+def _info(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    _require_submitter(issue, cmd)
+    _set_status(issue, "info-requested")
+    _mail_submitter(app, session, issue, cmd, actor, "info-request", {"question": cmd.text})
+    return "information requested from the submitter"
+
+
+def _decline(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    _set_status(issue, "declined")
+    issue.outcome = cmd.text
+    sent = _mail_submitter(app, session, issue, cmd, actor, "declined", {"reason": cmd.text})
+    return "declined" + ("; the submitter was told why" if sent else "")
+
+
+def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    group = app.settings.groups[cmd.args[0]]
+    due = date.fromisoformat(cmd.args[1]) if len(cmd.args) > 1 else None
+    issue.due_date = due or (app.clock().date() + timedelta(days=DEFAULT_DELEGATION_DAYS))
+    issue.delegated_to = group.key
+    _set_status(issue, "delegated")
+    _mail(app, session, issue, cmd, actor, "delegated", group.contact, {"target_group": group})
+    return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
+
+
+def _escalate(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    route = app.settings.escalation
+    if route is None or not route.contact:
+        raise TriageRefused(cmd, "no escalation route is configured ([escalation] in the config)")
+    _set_status(issue, "escalated")
+    _mail(
+        app,
+        session,
+        issue,
+        cmd,
+        actor,
+        "escalated",
+        route.contact,
+        {"route": route, "reason": cmd.text},
+    )
+    return f"escalated to {route.name}"
+
+
+def _duplicate(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    target = session.scalar(select(Issue).where(Issue.reference == cmd.args[0]))
+    if target is None:
+        raise TriageRefused(cmd, f"there is no issue {cmd.args[0]}")
+    if target.id == issue.id:
+        raise TriageRefused(cmd, "an issue cannot be a duplicate of itself")
+    issue.duplicate_of_id = target.id
+    _set_status(issue, "duplicate")
+    _mail_submitter(app, session, issue, cmd, actor, "duplicate", {"target": target})
+    return f"marked as a duplicate of {target.reference}"
+
+
+def _close(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    _set_status(issue, "closed")
+    issue.outcome = cmd.text
+    told = _mail_submitter(app, session, issue, cmd, actor, "outcome", {"outcome": cmd.text})
+    lists = outcome_addresses(app, exclude=issue.submitter_email)
+    if lists:
+        _mail(
+            app,
+            session,
+            issue,
+            cmd,
+            actor,
+            "outcome",
+            lists,
+            {"outcome": cmd.text},
+            "outcome-lists",
+        )
+    whom = "the submitter and " if told else ""
+    return f"closed; outcome sent to {whom}{len(lists)} list address(es)"
+
+
+def _note(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    return "note added"
+
+
+def _priority(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    issue.priority = cmd.args[0].lower()
+    return f"priority set to {issue.priority}"
+
+
+def _undo(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
+    since = app.clock() - UNDO_WINDOW
+    undone = {
+        e.detail.get("undid")
+        for e in session.scalars(
+            select(Event).where(Event.issue_id == issue.id, Event.action == "undo")
+        )
+    }
+    candidates = session.scalars(
+        select(Event)
+        .where(Event.issue_id == issue.id, Event.action == "command", Event.actor == actor.address)
+        .where(Event.at >= since)
+        .order_by(Event.id.desc())
+    )
+    last = next((e for e in candidates if e.id not in undone), None)
+    if last is None:
+        raise TriageRefused(
+            cmd, f"you have no command on {issue.reference} to undo from the last 24 hours"
+        )
+    before = last.detail.get("before")
+    _restore(issue, before if isinstance(before, dict) else {})
+    add_event(session, issue, actor.address, actor.via, "undo", app.clock(), undid=last.id)
+    return f"undid {last.detail.get('keyword')} (emails already sent cannot be recalled)"
+
+
+def outcome_addresses(app: App, exclude: str = "") -> tuple[str, ...]:
+    """Every address of the lists configured for outcomes, once each."""
+    s = app.settings
+    found: dict[str, None] = {}
+    for key in s.distribution["outcomes"]:
+        addresses = (
+            [m.email for m in s.members if m.email] if key == "members" else s.lists[key].addresses
+        )
+        found.update(dict.fromkeys(a.lower() for a in addresses))
+    found.pop(exclude.lower(), None)
+    return tuple(found)
+
+
+def _require_submitter(issue: Issue, cmd: Command) -> None:
+    if not issue.submitter_email:
+        raise TriageRefused(
+            cmd, "the submitter's address could not be trusted, so they cannot be emailed"
+        )
+
+
+def _mail_submitter(
+    app: App, session: Session, issue: Issue, cmd: Command, actor: Actor, template: str,
+    context: dict[str, Any],
+) -> bool:  # fmt: skip
+    if not issue.submitter_email:
+        return False
+    _mail(app, session, issue, cmd, actor, template, (issue.submitter_email,), context)
+    return True
+
+
+def _mail(
+    app: App, session: Session, issue: Issue, cmd: Command, actor: Actor, template: str,
+    to: Sequence[str], context: dict[str, Any], purpose: str | None = None,
+) -> None:  # fmt: skip
+    out = notify.Outgoing(
+        template=template,
+        to=tuple(to),
+        purpose=purpose or template,
+        unique=f"{actor.via}/{cmd.line_no}/{cmd.keyword}",
+        references=_first_message_ids(issue),
+    )
+    notify.send(session, app, issue, out, {"command": cmd, **context})
+
+
+def _first_message_ids(issue: Issue) -> tuple[str, ...]:
+    return tuple(m.message_id for m in issue.messages[:1])
+
+
+Handler = Callable[[App, Session, Issue, Command, Actor], str]
+HANDLERS: dict[str, Handler] = {
+    "ACCEPT": _accept, "AREA": _area, "MEETING": _meeting, "INFO": _info, "DECLINE": _decline,
+    "DELEGATE": _delegate, "ESCALATE": _escalate, "DUPLICATE": _duplicate, "CLOSE": _close,
+    "NOTE": _note, "PRIORITY": _priority,
+}  # fmt: skip

@@ -1,0 +1,99 @@
+"""Asking the administrators to triage: the triage request and updates on new information."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailproc import notify
+from mailproc.app import App
+from mailproc.models import Issue, Message
+from mailproc.triage.grammar import CHEAT_SHEET
+from mailproc.triage.tokens import make_token
+
+OPEN_STATUSES = (
+    "awaiting-triage",
+    "info-requested",
+    "accepted",
+    "scheduled",
+    "delegated",
+    "escalated",
+)
+SUMMARY_LINES = 40
+
+
+def token_for(app: App, issue: Issue, admin: str) -> str:
+    return make_token(app.settings.triage.secret, issue.reference, admin, app.clock())
+
+
+def request_triage(app: App, session: Session, issue: Issue, message: Message) -> None:
+    """One triage request per administrator, each carrying that administrator's token."""
+    context = summary_context(app, session, issue, message)
+    for admin in app.settings.triage.admins:
+        token = token_for(app, issue, admin)
+        out = notify.Outgoing(
+            template="triage-request",
+            to=(admin,),
+            purpose=f"triage-{token}",
+            unique=f"{message.message_id}/{admin}",
+        )
+        notify.send(session, app, issue, out, {**context, "token": token})
+
+
+def notify_update(app: App, session: Session, issue: Issue, message: Message) -> None:
+    """New information on an issue: a short update on the triage thread."""
+    context = summary_context(app, session, issue, message)
+    for admin in app.settings.triage.admins:
+        token = token_for(app, issue, admin)
+        out = notify.Outgoing(
+            template="triage-update",
+            to=(admin,),
+            purpose=f"triage-{token}",
+            unique=f"{message.message_id}/{admin}",
+            references=_triage_thread(session, issue),
+        )
+        notify.send(session, app, issue, out, {**context, "token": token})
+
+
+def summary_context(app: App, session: Session, issue: Issue, message: Message) -> dict[str, Any]:
+    text = message.visible_text.strip() or message.text.strip()
+    lines = text.splitlines()
+    return {
+        "message": message,
+        "summary_lines": lines[:SUMMARY_LINES],
+        "summary_truncated": len(lines) > SUMMARY_LINES,
+        "attachments": [(a.filename, a.size) for a in message.attachments],
+        "related": related_issues(session, issue),
+        "cheat_sheet": CHEAT_SHEET,
+    }
+
+
+def related_issues(session: Session, issue: Issue, limit: int = 5) -> list[Issue]:
+    """Open issues from the same sender or with a similar subject."""
+    stmt = (
+        select(Issue)
+        .where(Issue.id != issue.id, Issue.status.in_(OPEN_STATUSES))
+        .order_by(Issue.id.desc())
+        .limit(500)
+    )
+    subject = issue.subject.lower()
+    found = []
+    for other in session.scalars(stmt):
+        same_sender = bool(issue.submitter_email) and other.submitter_email == issue.submitter_email
+        similar = difflib.SequenceMatcher(None, subject, other.subject.lower()).ratio() >= 0.6
+        if same_sender or similar:
+            found.append(other)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _triage_thread(session: Session, issue: Issue) -> tuple[str, ...]:
+    """The Message-IDs of the issue's first inbound message, so updates thread with it."""
+    first = session.scalar(
+        select(Message.message_id).where(Message.issue_id == issue.id).order_by(Message.id).limit(1)
+    )
+    return (first,) if first else ()
