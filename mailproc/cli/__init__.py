@@ -46,7 +46,9 @@ def db_upgrade(obj: Context) -> None:
 
         settings = obj.settings()
         before, after = dbmod.upgrade(dbmod.make_engine(settings.database_url))
-        click.echo(f"schema: {before or 'empty'} -> {after}" if before != after else f"schema up to date ({after})")
+        click.echo(
+            f"schema: {before or 'empty'} -> {after}" if before != after else f"schema up to date ({after})"
+        )
 
     run(work)
 

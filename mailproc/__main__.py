@@ -1,0 +1,5 @@
+"""`python -m mailproc` runs the CLI."""
+
+from mailproc.cli import main
+
+main()

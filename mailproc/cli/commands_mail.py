@@ -1,0 +1,117 @@
+"""Mail-moving commands: check, poll, watch, send, outbox."""
+
+from __future__ import annotations
+
+import click
+
+from mailproc import outbox, service
+from mailproc.cli.context import Context, run
+from mailproc.db import transaction
+from mailproc.errors import ConfigError
+from mailproc.timefmt import local
+
+
+def register(main: click.Group) -> None:
+    main.add_command(check)
+    main.add_command(poll)
+    main.add_command(watch)
+    main.add_command(send)
+    main.add_command(outbox_group)
+
+
+@click.command()
+@click.option("--connect", is_flag=True, help="Also log in to the mailbox.")
+@click.pass_obj
+def check(obj: Context, connect: bool) -> None:
+    """Validate the configuration, database schema and templates."""
+
+    def work() -> None:
+        app = obj.app()
+        problems = app.renderer.check()
+        for problem in problems:
+            click.echo(f"template problem: {problem}", err=True)
+        if problems:
+            where = str(obj.config_path)
+            raise ConfigError(where, "group.templates_dir", f"{len(problems)} template problem(s)")
+        if connect:
+            service.connect(app).close()
+            click.echo("mailbox: connected")
+        names = ", ".join(app.renderer.names())
+        click.echo(f"ok: configuration {obj.config_path}, schema current, templates {names}")
+
+    run(work)
+
+
+@click.command()
+@click.pass_obj
+def poll(obj: Context) -> None:
+    """Process the mailbox once, then send what is due."""
+
+    def work() -> None:
+        summary, report = service.poll_once(obj.app(), show_progress=not obj.quiet)
+        click.echo(
+            f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
+        )
+
+    run(work)
+
+
+@click.command()
+@click.pass_obj
+def watch(obj: Context) -> None:
+    """Process mail as it arrives (IMAP IDLE where offered) until SIGTERM or Ctrl-C."""
+    run(lambda: service.watch(obj.app()))
+
+
+@click.command()
+@click.pass_obj
+def send(obj: Context) -> None:
+    """Send every outbox message that is due."""
+
+    def work() -> None:
+        report = service.deliver(obj.app())
+        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+
+    run(work)
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Outgoing mail."""
+
+
+@outbox_group.command("list")
+@click.option("--failed", is_flag=True, help="Only messages that failed.")
+@click.pass_obj
+def outbox_list(obj: Context, failed: bool) -> None:
+    """List outgoing messages and their delivery state."""
+
+    def work() -> None:
+        app = obj.app()
+        tz = app.settings.group.timezone
+        with app.factory() as session:
+            rows = outbox.list_messages(session, failed_only=failed)
+            for row in rows:
+                to = ", ".join(f"{r.address}({r.state})" for r in row.recipients)
+                click.echo(f"{row.id:>5} {row.state:<8} {local(row.created_at, tz)} {row.template:<22} {to}")
+                if row.last_error:
+                    click.echo(f"      last error: {row.last_error}")
+            if not rows:
+                click.echo("no failed messages" if failed else "outbox is empty")
+
+    run(work)
+
+
+@outbox_group.command("retry")
+@click.argument("outbox_id", type=int)
+@click.pass_obj
+def outbox_retry(obj: Context, outbox_id: int) -> None:
+    """Queue a failed message again (only the recipients that failed)."""
+
+    def work() -> None:
+        app = obj.app()
+        with transaction(app.factory) as session:
+            row = outbox.retry(session, outbox_id)
+            click.echo(f"message {row.id} queued again")
+
+    run(work)

@@ -1,0 +1,189 @@
+"""Record-keeping commands: issues, triage, quarantine, purge, demo."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import click
+from sqlalchemy import select
+
+from mailproc import queries, requeue, retention
+from mailproc.cli.context import Context, run
+from mailproc.db import transaction
+from mailproc.errors import ConfigError, MailprocError
+from mailproc.intake import add_event
+from mailproc.models import Quarantined
+from mailproc.timefmt import local
+from mailproc.triage import apply as triage_apply
+from mailproc.triage.grammar import CommandError, parse_cli
+from mailproc.triage.mail import vocabulary
+
+
+def register(main: click.Group) -> None:
+    main.add_command(issues)
+    main.add_command(triage)
+    main.add_command(quarantine)
+    main.add_command(purge)
+    from mailproc.cli.demo import demo
+
+    main.add_command(demo)
+
+
+@click.group()
+def issues() -> None:
+    """Issues: list, show, hold."""
+
+
+@issues.command("list")
+@click.option("--status", type=click.Choice(queries.STATUSES), help="Only issues with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
+    """List issues (oldest first)."""
+
+    def work() -> None:
+        app = obj.app()
+        tz = app.settings.group.timezone
+        with app.factory() as session:
+            rows = queries.list_issues(session, status)
+            if as_json:
+                click.echo(json.dumps([queries.issue_summary(i, tz) for i in rows], indent=2))
+                return
+            for i in rows:
+                flags = ("!" if i.pid_detected else " ") + ("H" if i.on_hold else " ")
+                area = i.area or (f"~{i.suggested_area}" if i.suggested_area else "-")
+                when = local(i.created_at, tz)
+                click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {i.subject[:60]}")
+            if not rows:
+                click.echo("no issues" + (f" with status {status}" if status else ""))
+
+    run(work)
+
+
+@issues.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def issues_show(obj: Context, reference: str, as_json: bool) -> None:
+    """Show one issue with its messages and audit trail."""
+
+    def work() -> None:
+        app = obj.app()
+        with app.factory() as session:
+            detail = queries.issue_detail(queries.get_issue(session, reference), app.settings.group.timezone)
+        if as_json:
+            click.echo(json.dumps(detail, indent=2))
+            return
+        for key, value in detail.items():
+            if key not in ("messages", "events") and value not in (None, ""):
+                click.echo(f"{key:>15}: {value}")
+        for m in detail["messages"]:
+            click.echo(f"\n--- {m['kind']} from {m['from']} at {m['received']} ({m['message_id']})")
+            click.echo(m["visible_text"].rstrip() or "(no text)")
+        click.echo("\nevents:")
+        for e in detail["events"]:
+            click.echo(f"  {e['at']}  {e['action']:<16} {e['actor']}  {json.dumps(e['detail'])}")
+
+    run(work)
+
+
+@issues.command("hold")
+@click.argument("reference")
+@click.option("--release", is_flag=True, help="Take the hold off again.")
+@click.pass_obj
+def issues_hold(obj: Context, reference: str, release: bool) -> None:
+    """Exclude an issue's mail from purging (or --release it)."""
+
+    def work() -> None:
+        app = obj.app()
+        with transaction(app.factory) as session:
+            issue = queries.get_issue(session, reference)
+            issue.on_hold = not release
+            add_event(session, issue, _cli_user(), "cli", "released" if release else "held", app.clock())
+        click.echo(f"{issue.reference} {'released' if release else 'on hold'}")
+
+    run(work)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("reference")
+@click.argument("words", nargs=-1, required=True)
+@click.pass_obj
+def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
+    """Apply a triage command, e.g. `mailproc triage IFG-2026-0042 ACCEPT prescribing`."""
+
+    def work() -> None:
+        app = obj.app()
+        today = app.clock().astimezone(app.settings.group.timezone).date()
+        try:
+            command = parse_cli(words, vocabulary(app), today)
+        except CommandError as exc:
+            raise ConfigError("", "triage", str(exc)) from None
+        actor = triage_apply.Actor(address=_cli_user(), via=f"cli:{app.clock().isoformat()}")
+        with transaction(app.factory) as session:
+            issue = queries.get_issue(session, reference)
+            applied = triage_apply.apply_commands(app, session, issue, [command], actor)
+            status = issue.status
+        for item in applied:
+            click.echo(f"{issue.reference}: {item.summary} (status {status})")
+
+    run(work)
+
+
+def _cli_user() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@click.group()
+def quarantine() -> None:
+    """Messages that could not be processed."""
+
+
+@quarantine.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include messages already retried.")
+@click.pass_obj
+def quarantine_list(obj: Context, show_all: bool) -> None:
+    """List quarantined messages with their reasons."""
+
+    def work() -> None:
+        app = obj.app()
+        tz = app.settings.group.timezone
+        with app.factory() as session:
+            stmt = select(Quarantined).order_by(Quarantined.id)
+            if not show_all:
+                stmt = stmt.where(Quarantined.status == "held")
+            rows = list(session.scalars(stmt))
+        for q in rows:
+            click.echo(f"{q.id:>5} {local(q.created_at, tz)} {q.status:<8} {q.raw_size:>9} B  {q.reason}")
+        if not rows:
+            click.echo("quarantine is empty")
+
+    run(work)
+
+
+@quarantine.command("retry")
+@click.argument("quarantine_id", type=int)
+@click.pass_obj
+def quarantine_retry(obj: Context, quarantine_id: int) -> None:
+    """Run a quarantined message through the pipeline again."""
+
+    def work() -> None:
+        outcome = requeue.retry(obj.app(), quarantine_id)
+        ref = f" {outcome.reference}" if outcome.reference else ""
+        click.echo(f"{outcome.result}{ref}" + (f": {outcome.reason}" if outcome.reason else ""))
+        if outcome.fate == "quarantine":
+            raise MailprocError("the message was quarantined again")
+
+    run(work)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only report what would be purged.")
+@click.pass_obj
+def purge(obj: Context, dry_run: bool) -> None:
+    """Remove raw mail and attachments older than privacy.retention_days (not issues on hold)."""
+    run(lambda: click.echo(retention.purge(obj.app(), dry_run=dry_run).line()))

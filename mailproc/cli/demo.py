@@ -1,0 +1,156 @@
+"""`mailproc demo`: a throw-away workspace (SQLite + Maildir) and the whole flow, narrated."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import os
+import secrets
+import tempfile
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from mailproc import demo_data, service
+from mailproc.app import App, open_app
+from mailproc.cli.context import run
+from mailproc.config import load
+from mailproc.models import Issue, OutboxMessage
+
+CONFIG = """\
+# A throw-away demo workspace made by `mailproc demo`.
+[group]
+name = "NHS Example Interface Group"
+address = "interface.group@example.nhs.scot"
+reference_prefix = "IFG"
+
+[database]
+url = "sqlite:///mailproc.db"
+
+[intake]
+source = "maildir"
+maildir = "inbox"
+
+[outbound]
+transport = "maildir"
+maildir = "outbox"
+
+[triage]
+admins = ["admin@example.nhs.scot"]
+secret_env = "MAILPROC_DEMO_SECRET"
+
+[[members]]
+name = "Dr A Example"
+role = "Chair (GP)"
+organisation = "Example Medical Practice"
+email = "a.example@example.nhs.scot"
+
+[[members]]
+name = "Dr B Example"
+role = "Consultant physician"
+organisation = "Example Royal Infirmary"
+
+[lists.gp-subgroup]
+name = "GP Sub-group"
+addresses = ["gp-subgroup@example.nhs.scot"]
+
+[distribution]
+outcomes = ["gp-subgroup"]
+"""
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    help="Workspace folder [default: a new temporary one].",
+)
+def demo(directory: Path | None) -> None:
+    """Run the whole flow on sample mail in a throw-away workspace."""
+    run(lambda: _demo(directory))
+
+
+def _demo(directory: Path | None) -> None:
+    root = directory or Path(tempfile.mkdtemp(prefix="mailproc-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.toml").write_text(CONFIG, encoding="utf-8")
+    os.environ.setdefault("MAILPROC_DEMO_SECRET", secrets.token_urlsafe(32))
+    app = open_app(load(root / "config.toml"))
+    click.secho(f"Demo workspace: {root}", bold=True)
+    inbox = mailbox.Maildir(root / "inbox", create=True)
+
+    _step("1. Three clinicians email the group; an out-of-office and a broken message arrive too")
+    now = app.clock()
+    for i, (name, address, subject, body) in enumerate(demo_data.SUBMISSIONS):
+        inbox.add(demo_data.submission(name, address, subject, body, now + timedelta(seconds=i)))
+    inbox.add(demo_data.out_of_office(demo_data.SUBMISSIONS[0][2], now))
+    inbox.add(demo_data.MALFORMED)
+    _poll(app)
+    _show_issues(app)
+    ack = _sent(app, "acknowledgement")[0]
+    _step("2. The acknowledgement the first clinician received")
+    click.echo(_headers(ack, "Subject", "To", "Auto-Submitted", "In-Reply-To") + "\n" + _text(ack))
+
+    _step("3. She replies with more information (Outlook style); it threads onto her issue")
+    first = _sent(app, "acknowledgement")[0]
+    inbox.add(demo_data.reply(
+        demo_data.SUBMISSIONS[0][0], demo_data.SUBMISSIONS[0][1], str(first["Subject"]),
+        str(first["Message-ID"]), "The most recent example was on ward 12 last Tuesday.", now,
+    ))  # fmt: skip
+    _poll(app)
+
+    _step("4. The administrator replies to the triage request with one line")
+    request = _sent(app, "triage-request")[0]
+    click.echo(_headers(request, "Subject", "To"))
+    inbox.add(demo_data.reply(
+        "Group Administrator", "admin@example.nhs.scot", str(request["Subject"]),
+        str(request["Message-ID"]), "ACCEPT prescribing\n\nThanks", now,
+    ))  # fmt: skip
+    _poll(app)
+    confirmation = _sent(app, "command-confirmation")[0]
+    click.echo(_headers(confirmation, "Subject") + "\n" + _text(confirmation))
+    _show_issues(app)
+    click.echo(
+        f"\nEverything sent is in {root / 'outbox'}; try:\n  mailproc --config {root / 'config.toml'} issues list"
+    )
+
+
+def _step(title: str) -> None:
+    click.secho(f"\n== {title}", fg="cyan", bold=True)
+
+
+def _poll(app: App) -> None:
+    summary, report = service.poll_once(app, show_progress=False)
+    click.echo(f"poll: {summary.line()}; sent {report.sent}")
+
+
+def _show_issues(app: App) -> None:
+    with app.factory() as session:
+        for issue in session.scalars(select(Issue).order_by(Issue.id)):
+            flag = "  [patient identifier detected]" if issue.pid_detected else ""
+            click.echo(
+                f"  {issue.reference}  {issue.status:<16} {issue.area or issue.suggested_area or '-':<14} {issue.subject}{flag}"
+            )
+
+
+def _sent(app: App, template: str) -> list[EmailMessage]:
+    with app.factory() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == template).order_by(OutboxMessage.id)
+        )
+        raws = [r.raw for r in rows]
+    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]  # type: ignore[misc]
+
+
+def _headers(msg: EmailMessage, *names: str) -> str:
+    return "\n".join(f"{n}: {msg[n]}" for n in names if msg[n] is not None)
+
+
+def _text(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    return "\n" + (part.get_content() if part is not None else "").strip() + "\n"

@@ -1,0 +1,82 @@
+"""Configuration errors name the file and the key and exit 2 (must show 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailproc.config import load
+from mailproc.errors import ConfigError
+from tests.workspace import make_workspace
+
+
+def test_defaults_load(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    settings = load(ws.config)
+    assert settings.group.reference_prefix == "IFG"
+    assert settings.intake.source == "maildir"
+    assert settings.group.timezone.key == "Europe/London"
+    assert "prescribing" in settings.areas
+
+
+def test_misspelt_key_exits_2_naming_key_and_file(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, intake={"max_mesage_bytes": 100})
+    proc = ws.cli("poll", check=False)
+    assert proc.returncode == 2
+    assert "intake.max_mesage_bytes" in proc.stderr
+    assert str(ws.config) in proc.stderr
+    assert "max_message_bytes" in proc.stderr  # the suggestion
+
+
+def test_missing_password_variable_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAILPROC_IMAP_PASSWORD", raising=False)
+    ws = make_workspace(
+        tmp_path, intake={"source": "imap"}, intake__imap={"username": "u", "security": "none"}
+    )
+    proc = ws.cli("poll", check=False)
+    assert proc.returncode == 2
+    assert "intake.imap.password_env" in proc.stderr
+    assert "MAILPROC_IMAP_PASSWORD" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "values", "key"),
+    [
+        ("intake", {"source": "pop3"}, "intake.source"),
+        ("intake", {"max_message_bytes": "big"}, "intake.max_message_bytes"),
+        ("group", {"reference_prefix": "ifg"}, "group.reference_prefix"),
+        ("group", {"timezone": "Mars/Olympus"}, "group.timezone"),
+        ("triage", {"admins": ["not-an-address"]}, "triage.admins"),
+        ("distribution", {"outcomes": ["nosuchlist"]}, "distribution.outcomes"),
+        ("outbound__smtp", {"security": "tls"}, "outbound.smtp.security"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, table: str, values: dict[str, object], key: str) -> None:
+    ws = make_workspace(tmp_path, **{table: values})
+    with pytest.raises(ConfigError) as info:
+        load(ws.config)
+    assert info.value.key == key
+    assert info.value.exit_code == 2
+
+
+def test_missing_secret_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAILPROC_SECRET")
+    with pytest.raises(ConfigError) as info:
+        load(make_workspace(tmp_path).config)
+    assert info.value.key == "triage.secret_env"
+
+
+def test_unknown_table_is_an_error(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, outbund={"transport": "smtp"})
+    with pytest.raises(ConfigError) as info:
+        load(ws.config)
+    assert info.value.key == "outbund"
+    assert "outbound" in str(info.value)
+
+
+def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).parent.parent / "config.example.toml"
+    settings = load(example)
+    assert settings.escalation is not None
+    assert settings.groups["prescribing"].contact == ("prescribing.lead@example.nhs.scot",)
