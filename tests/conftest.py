@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest_imap import imap, imap_server
+from tests.conftest_smtp import smtp_server
 from tests.workspace import SECRET, Workspace, make_workspace
 
-pytest_plugins = ["tests.conftest_imap", "tests.conftest_smtp"]
+__all__ = ["imap", "imap_server", "smtp_server"]
 PG_URL = os.environ.get("MAILPROC_TEST_PG_URL", "")
 
 
