@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailproc import outbox, privacy
 from mailproc.app import App
-from mailproc.compose import Envelope, compose, make_message_id
+from mailproc.compose import Envelope, compose, make_message_id, thread_index
 from mailproc.models import Issue, OutboxMessage
 from mailproc.render import Rendered
 
@@ -64,6 +64,8 @@ def send(
         references=out.references,
         auto=out.auto,
         thread_topic=issue.subject if issue else None,
+        # One Thread-Index per issue, so Outlook shows every email about it as one thread.
+        thread_index=thread_index(issue.reference, issue.created_at) if issue else None,
     )
     group = app.settings.group
     message = compose(rendered, envelope, group.name, group.address, message_id, app.clock())

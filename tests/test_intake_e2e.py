@@ -1,0 +1,143 @@
+"""Intake end to end against a real IMAP server and the real CLI (issue: intake, must show 2-4)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from mailproc.models import Issue, Message, OutboxMessage, Quarantined
+from tests.imapserver import ImapTestServer
+from tests.mailfactory import many_parts, nested_multipart
+from tests.samples import varied_message
+from tests.workspace import SECRET, Workspace, make_workspace
+
+
+def imap_workspace(root: Path, imap: ImapTestServer, db_url: str | None = None, **extra: object) -> Workspace:
+    os.environ["MAILPROC_IMAP_PASSWORD"] = imap.password
+    intake = {"source": "imap", **extra}
+    settings = {"host": imap.host, "port": imap.port, "security": "none", "username": imap.username,
+                "batch_size": 50}
+    return make_workspace(root, db_url=db_url, intake=intake, intake__imap=settings)
+
+
+def append_all(imap: ImapTestServer, messages: list[bytes]) -> None:
+    client = imap.client()
+    for raw in messages:
+        client.append("INBOX", raw)
+    client.logout()
+
+
+def folder_count(imap: ImapTestServer, folder: str) -> int:
+    client = imap.client()
+    try:
+        return int(client.select_folder(folder, readonly=True)[b"EXISTS"])
+    finally:
+        client.logout()
+
+
+def counts(ws: Workspace) -> tuple[int, int, int]:
+    app = ws.app()
+    with app.factory() as s:
+        issues = s.scalar(select(func.count()).select_from(Issue)) or 0
+        messages = s.scalar(select(func.count(func.distinct(Message.message_id)))) or 0
+        acks = s.scalar(select(func.count()).where(OutboxMessage.template == "acknowledgement")) or 0
+    app.engine.dispose()
+    return issues, messages, acks
+
+
+@pytest.mark.slow
+def test_500_messages_each_logged_once(tmp_path: Path, imap: ImapTestServer) -> None:
+    ws = imap_workspace(tmp_path / "ws", imap)
+    append_all(imap, [varied_message(i) for i in range(500)])
+    first = ws.cli("poll")
+    assert first.stdout.startswith("500 new issue(s)"), first.stdout
+    assert counts(ws) == (500, 500, 500)
+    assert folder_count(imap, "INBOX") == 0
+    assert folder_count(imap, "Processed") == 500
+    second = ws.cli("poll")
+    assert second.stdout.startswith("0 new issue(s), 0 reply(ies), 0 command(s), 0 ignored, 0 quarantined")
+    assert counts(ws) == (500, 500, 500)
+    assert folder_count(imap, "Processed") == 500
+
+
+def test_postgresql_poll(tmp_path: Path, imap: ImapTestServer, db_url: str) -> None:
+    ws = imap_workspace(tmp_path / "ws", imap, db_url=db_url)
+    append_all(imap, [varied_message(i) for i in range(40)])
+    ws.cli("poll")
+    assert counts(ws) == (40, 40, 40)
+    app = ws.app()
+    with app.factory() as s:
+        refs = sorted(s.scalars(select(Issue.seq)))
+    assert refs == list(range(1, 41))  # gap-free
+
+
+def _poll_process(ws: Workspace) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MAILPROC_SECRET": SECRET}
+    return subprocess.Popen(
+        [sys.executable, "-m", "mailproc", "-q", "--config", str(ws.config), "poll"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sigkill_during_poll_loses_and_duplicates_nothing(tmp_path: Path, imap: ImapTestServer) -> None:
+    total = 120
+    ws = imap_workspace(tmp_path / "ws", imap, max_attempts=50)
+    append_all(imap, [varied_message(i) for i in range(total)])
+    ws.cli("db", "upgrade")
+    rng = random.Random(20261121)
+    kills = 0
+    while kills < 12:
+        proc = _poll_process(ws)
+        time.sleep(rng.uniform(0.3, 2.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        if folder_count(imap, "INBOX") == 0:
+            append_all(imap, [varied_message(total + kills * 10 + j) for j in range(10)])
+            total += 10
+    ws.cli("poll")
+    ws.cli("poll")
+    assert folder_count(imap, "INBOX") == 0
+    assert folder_count(imap, "Processed") == total
+    issues, messages, acks = counts(ws)
+    assert (issues, messages, acks) == (total, total, total)
+    # Every outgoing email was delivered exactly once, crashes in delivery included.
+    ids = [_message_id(p) for p in (ws.root / "outbox" / "new").iterdir()]
+    assert len(ids) == len(set(ids)) == 2 * total  # an acknowledgement and a triage request each
+
+
+def _message_id(path: Path) -> str:
+    for line in path.read_bytes().split(b"\n"):
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode()
+    raise AssertionError(f"{path} has no Message-ID")
+
+
+def test_malformed_and_oversize_are_quarantined_with_reason(tmp_path: Path, imap: ImapTestServer) -> None:
+    ws = imap_workspace(tmp_path / "ws", imap, max_message_bytes=200_000)
+    good = [varied_message(i) for i in range(6)]
+    oversize = varied_message(99).replace(b"Regards", b"Regards\r\n" + b"x" * 76 * 4000)
+    bad = [b"no headers here, only text\r\n", nested_multipart(100), many_parts(3000), oversize]
+    append_all(imap, [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3], bad[3], good[4], good[5]])
+    out = ws.cli("poll").stdout
+    assert out.startswith("6 new issue(s)") and "4 quarantined" in out, out
+    assert folder_count(imap, "Quarantine") == 4
+    assert folder_count(imap, "INBOX") == 0
+    app = ws.app()
+    with app.factory() as s:
+        reasons = sorted(q.reason for q in s.scalars(select(Quarantined)))
+    assert len(reasons) == 4
+    assert any("exceeds 200000 bytes" in r for r in reasons)
+    assert sum("could not be parsed" in r for r in reasons) == 3
+    listing = ws.cli("quarantine", "list").stdout
+    assert "exceeds" in listing and "could not be parsed" in listing
