@@ -35,9 +35,7 @@ def _best(text: str, table: Mapping[str, tuple[str, ...]]) -> str | None:
     return best[0] if best[1] > 0 else None
 
 
-def create_issue(
-    session: Session, msg: Inbound, prefix: str, suggestion: Suggestion, now: datetime
-) -> Issue:
+def create_issue(session: Session, msg: Inbound, prefix: str, suggestion: Suggestion, now: datetime) -> Issue:
     """A new issue awaiting triage, with the next reference of the year."""
     reference, seq = references.allocate(session, prefix, now.year)
     issue = Issue(
@@ -137,9 +135,7 @@ def add_event(
     return event
 
 
-def quarantine_record(
-    session: Session, source_key: str, raw: bytes, reason: str, size: int
-) -> Quarantined:
+def quarantine_record(session: Session, source_key: str, raw: bytes, reason: str, size: int) -> Quarantined:
     """Keep what could not be processed, with the reason, for `mailproc quarantine`."""
     row = Quarantined(
         source_key=source_key,

@@ -27,7 +27,7 @@ from mailproc.parsing.fields import (
     normalise_message_id,
     raw_values,
 )
-from mailproc.parsing.parts import attachments, body_text, sanitise_filename, walk
+from mailproc.parsing.parts import attachments, body_text, first_text, sanitise_filename, walk
 from mailproc.parsing.raw import canonical, check_header, check_structure, normalise
 from mailproc.parsing.sender import read_sender
 
@@ -118,6 +118,7 @@ def _assemble(raw: bytes, decoded: backends.Decoded) -> Inbound:
         defects=decoded.defects,
         parser=decoded.parser,
         size=len(raw),
+        first_text=first_text(leaves),
     )
 
 

@@ -57,8 +57,7 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
     if route.kind is Kind.COMMAND:
         result = triage_mail.handle(app, session, item, msg)
         store.clear_attempts(session, item.key)
-        return Outcome(fate=result.fate, result="command", reference=result.reference,
-                       reason=result.reason)
+        return Outcome(fate=result.fate, result="command", reference=result.reference, reason=result.reason)
     if route.kind is Kind.REPLY and route.reference:
         return thread_reply(app, session, item, msg, route.reference)
     return new_submission(app, session, item, msg, route)
@@ -81,13 +80,28 @@ def new_submission(
     issue = intake.create_issue(session, msg, s.group.reference_prefix, suggestion, now)
     row = log(app, session, item, msg, "new", issue, route.reason)
     issue.pid_detected = row.detail.get("pid_findings", 0) != 0
-    intake.add_event(session, issue, msg.from_address, msg.message_id, "submitted", now,
-                     suggested_area=suggestion.area, source_kind=suggestion.source_kind)
+    intake.add_event(
+        session,
+        issue,
+        msg.from_address,
+        msg.message_id,
+        "submitted",
+        now,
+        suggested_area=suggestion.area,
+        source_kind=suggestion.source_kind,
+    )
     if msg.sender_trusted and not route.suppress_ack and s.outbound.acks_per_sender_per_issue:
         notify.send(session, app, issue, acknowledgement(msg), {"message": row})
     elif not msg.sender_trusted:
-        intake.add_event(session, issue, "mailproc", msg.message_id, "ack-withheld",
-                         now, reason="sender address could not be trusted")
+        intake.add_event(
+            session,
+            issue,
+            "mailproc",
+            msg.message_id,
+            "ack-withheld",
+            now,
+            reason="sender address could not be trusted",
+        )
     triage_requests.request_triage(app, session, issue, row)
     store.clear_attempts(session, item.key)
     return Outcome(fate="done", result="new", reference=issue.reference)
@@ -113,8 +127,16 @@ def thread_reply(app: App, session: Session, item: SourceMessage, msg: Inbound, 
     intake.add_event(session, issue, msg.from_address, msg.message_id, "reply", now)
     if issue.status == "info-requested":
         issue.status = "awaiting-triage"
-        intake.add_event(session, issue, "mailproc", msg.message_id, "status", now,
-                         status="awaiting-triage", reason="submitter replied")
+        intake.add_event(
+            session,
+            issue,
+            "mailproc",
+            msg.message_id,
+            "status",
+            now,
+            status="awaiting-triage",
+            reason="submitter replied",
+        )
     if row.detail.get("pid_findings"):
         issue.pid_detected = True
     triage_requests.notify_update(app, session, issue, row)
@@ -131,8 +153,9 @@ def log_automatic(
     return Outcome(fate="done", result="ignored", reason=route.reason)
 
 
-def log(app: App, session: Session, item: SourceMessage, msg: Inbound, kind: str,
-        issue: Issue | None, reason: str):  # type: ignore[no-untyped-def]
+def log(
+    app: App, session: Session, item: SourceMessage, msg: Inbound, kind: str, issue: Issue | None, reason: str
+):  # type: ignore[no-untyped-def]
     visible = visible_reply(msg.text)
     entry = LogEntry(kind=kind, visible_text=visible, redacted_text="", detail={"route": reason})
     row = intake.log_message(session, msg, item.raw, item.key, entry, issue)

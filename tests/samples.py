@@ -21,7 +21,8 @@ TOPICS = (
 
 def varied_message(i: int) -> bytes:
     """Message number i: the style cycles through plain, HTML-only, encoded, attached, Latin-1."""
-    sender = SENDERS[i % len(SENDERS)]
+    # Distinct addresses: the per-address daily limit on automatic mail must not bite here.
+    sender = SENDERS[i % len(SENDERS)].replace("@", f"+{i}@")
     topic = f"{TOPICS[i % len(TOPICS)]} (case {i})"
     body = f"Dear group,\n\nExample {i}: {topic.lower()}.\nThis delayed care for the patient.\n\nRegards\n"
     style = i % 5

@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from mailproc.db import transaction
 from mailproc.models import Issue, Message, OutboxMessage, Quarantined
 from tests.imapserver import ImapTestServer
 from tests.mailfactory import many_parts, nested_multipart
@@ -111,7 +113,14 @@ def test_sigkill_during_poll_loses_and_duplicates_nothing(tmp_path: Path, imap: 
     assert folder_count(imap, "Processed") == total
     issues, messages, acks = counts(ws)
     assert (issues, messages, acks) == (total, total, total)
-    # Every outgoing email was delivered exactly once, crashes in delivery included.
+    # A delivery killed mid-send is held back (so a slow send is never doubled); once the
+    # hold has passed, everything is delivered, and nothing twice.
+    app = ws.app()
+    with transaction(app.factory) as s:
+        assert not list(s.scalars(select(OutboxMessage).where(OutboxMessage.state == "failed")))
+        s.execute(update(OutboxMessage).values(next_attempt_at=app.clock() - timedelta(seconds=1)))
+    app.engine.dispose()
+    ws.cli("send")
     ids = [_message_id(p) for p in (ws.root / "outbox" / "new").iterdir()]
     assert len(ids) == len(set(ids)) == 2 * total  # an acknowledgement and a triage request each
 

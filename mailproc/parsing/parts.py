@@ -120,6 +120,15 @@ def body_text(leaves: list[Leaf]) -> str:
     return "\n".join(html_to_text(h) for h in html if h.strip())
 
 
+def first_text(leaves: list[Leaf]) -> str:
+    """The first body part alone (plain, else HTML as text): where triage commands are read."""
+    for leaf in leaves:
+        if leaf.is_body:
+            text = part_text(leaf.part)
+            return html_to_text(text) if leaf.content_type == "text/html" else text
+    return ""
+
+
 def html_to_text(html: str) -> str:
     """Readable text from HTML, keeping table and list layout; crude tag stripping if it fails."""
     try:

@@ -130,9 +130,7 @@ def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
     issue.meeting_id = meeting.id
     if issue.status in ("new", "awaiting-triage", "info-requested", "accepted"):
         _set_status(issue, "scheduled")
-    return f"scheduled for the meeting of {when:%d %B %Y}" + (
-        " (meeting created)" if created else ""
-    )
+    return f"scheduled for the meeting of {when:%d %B %Y}" + (" (meeting created)" if created else "")
 
 
 def _info(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
@@ -223,9 +221,7 @@ def _undo(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) 
     since = app.clock() - UNDO_WINDOW
     undone = {
         e.detail.get("undid")
-        for e in session.scalars(
-            select(Event).where(Event.issue_id == issue.id, Event.action == "undo")
-        )
+        for e in session.scalars(select(Event).where(Event.issue_id == issue.id, Event.action == "undo"))
     }
     candidates = session.scalars(
         select(Event)
@@ -235,9 +231,7 @@ def _undo(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) 
     )
     last = next((e for e in candidates if e.id not in undone), None)
     if last is None:
-        raise TriageRefused(
-            cmd, f"you have no command on {issue.reference} to undo from the last 24 hours"
-        )
+        raise TriageRefused(cmd, f"you have no command on {issue.reference} to undo from the last 24 hours")
     before = last.detail.get("before")
     _restore(issue, before if isinstance(before, dict) else {})
     add_event(session, issue, actor.address, actor.via, "undo", app.clock(), undid=last.id)
@@ -249,9 +243,7 @@ def outcome_addresses(app: App, exclude: str = "") -> tuple[str, ...]:
     s = app.settings
     found: dict[str, None] = {}
     for key in s.distribution["outcomes"]:
-        addresses = (
-            [m.email for m in s.members if m.email] if key == "members" else s.lists[key].addresses
-        )
+        addresses = [m.email for m in s.members if m.email] if key == "members" else s.lists[key].addresses
         found.update(dict.fromkeys(a.lower() for a in addresses))
     found.pop(exclude.lower(), None)
     return tuple(found)
@@ -259,9 +251,7 @@ def outcome_addresses(app: App, exclude: str = "") -> tuple[str, ...]:
 
 def _require_submitter(issue: Issue, cmd: Command) -> None:
     if not issue.submitter_email:
-        raise TriageRefused(
-            cmd, "the submitter's address could not be trusted, so they cannot be emailed"
-        )
+        raise TriageRefused(cmd, "the submitter's address could not be trusted, so they cannot be emailed")
 
 
 def _mail_submitter(

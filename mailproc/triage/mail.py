@@ -55,13 +55,9 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
         return reject(app, session, item, msg, issue, problem)
     assert issue is not None
     if _is_replay(session, msg):
-        return CommandResult(
-            "done", issue.reference, "command email already applied (same Message-ID)"
-        )
+        return CommandResult("done", issue.reference, "command email already applied (same Message-ID)")
     text = visible_reply(msg.first_text or msg.text)
-    row = intake.log_message(
-        session, msg, item.raw, item.key, LogEntry("command", text, "", {}), issue
-    )
+    row = intake.log_message(session, msg, item.raw, item.key, LogEntry("command", text, "", {}), issue)
     actor = Actor(address=msg.from_address, via=msg.message_id)
     try:
         parsed = parse_commands(
@@ -99,9 +95,7 @@ def find_token(app: App, msg: Inbound) -> tuple[str | None, str | None]:
     return None, None
 
 
-def authorise(
-    app: App, msg: Inbound, reference: str | None, token: str | None, issue: Issue | None
-) -> str:
+def authorise(app: App, msg: Inbound, reference: str | None, token: str | None, issue: Issue | None) -> str:
     """ "" when the email may command `issue`, else why not."""
     t = app.settings.triage
     sender = check_sender(msg.from_addresses, msg.from_defects, t.admins)
@@ -142,9 +136,7 @@ def reject(
     sender = check_sender(msg.from_addresses, msg.from_defects, app.settings.triage.admins)
     if sender.ok and sender.admin:
         _reply(app, session, issue, msg, "command-rejected", {"reason": reason})
-    return CommandResult(
-        "quarantine", issue.reference if issue else None, f"rejected command: {reason}"
-    )
+    return CommandResult("quarantine", issue.reference if issue else None, f"rejected command: {reason}")
 
 
 def _is_replay(session: Session, msg: Inbound) -> bool:
@@ -179,9 +171,7 @@ def _reply(
     context: dict[str, object],
 ) -> None:
     admin = msg.from_address
-    token = (
-        make_token(app.settings.triage.secret, issue.reference, admin, app.clock()) if issue else ""
-    )
+    token = make_token(app.settings.triage.secret, issue.reference, admin, app.clock()) if issue else ""
     out = notify.Outgoing(
         template=template,
         to=(admin,),
