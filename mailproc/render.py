@@ -67,8 +67,8 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             autoescape=_autoescape,
             keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
+            trim_blocks=False,
+            lstrip_blocks=False,
         )
         self.env.filters["localtime"] = self._localtime
         self.env.filters["date_long"] = self._date_long

@@ -27,7 +27,13 @@ def main(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     if not verbose and not quiet and sys.stderr.isatty():
         level = logging.WARNING  # the terminal gets progress bars and summaries instead
+    if ctx.invoked_subcommand == "demo" and not verbose:
+        level = logging.WARNING  # the demo narrates; log lines would drown it
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Third-party chatter (alembic's per-connection lines, mail-parser's "not handled"
+    # warnings on odd MIME) only with -vv.
+    for name in ("alembic", "mailparser"):
+        logging.getLogger(name).setLevel(level if verbose > 1 else max(level, logging.ERROR))
     ctx.obj = Context(config_path or default_config_path(), quiet=quiet)
 
 
