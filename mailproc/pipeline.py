@@ -18,7 +18,7 @@ from mailproc.app import App
 from mailproc.classify import Classification, ClassifyContext, Kind, classify
 from mailproc.inbound import Inbound
 from mailproc.intake import LogEntry
-from mailproc.models import Issue
+from mailproc.models import Issue, Message
 from mailproc.parse import ParseError, parse
 from mailproc.pid import scan_message
 from mailproc.replytrim import visible_reply
@@ -155,7 +155,8 @@ def log_automatic(
 
 def log(
     app: App, session: Session, item: SourceMessage, msg: Inbound, kind: str, issue: Issue | None, reason: str
-):  # type: ignore[no-untyped-def]
+) -> Message:
+    """Store the message (raw bytes, trimmed text, patient-identifier findings)."""
     visible = visible_reply(msg.text)
     entry = LogEntry(kind=kind, visible_text=visible, redacted_text="", detail={"route": reason})
     row = intake.log_message(session, msg, item.raw, item.key, entry, issue)

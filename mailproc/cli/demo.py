@@ -83,7 +83,14 @@ def _demo(directory: Path | None) -> None:
     app = open_app(load(root / "config.toml"))
     click.secho(f"Demo workspace: {root}", bold=True)
     inbox = mailbox.Maildir(root / "inbox", create=True)
+    _submissions(app, inbox)
+    _reply_threads(app, inbox)
+    _triage(app, inbox)
+    click.echo(f"\nEverything sent is in {root / 'outbox'}; try:")
+    click.echo(f"  mailproc --config {root / 'config.toml'} issues show IFG-{app.clock().year}-0001")
 
+
+def _submissions(app: App, inbox: mailbox.Maildir) -> None:
     _step("1. Three clinicians email the group; an out-of-office and a broken message arrive too")
     now = app.clock()
     for i, (name, address, subject, body) in enumerate(demo_data.SUBMISSIONS):
@@ -92,32 +99,48 @@ def _demo(directory: Path | None) -> None:
     inbox.add(demo_data.MALFORMED)
     _poll(app)
     _show_issues(app)
-    ack = _sent(app, "acknowledgement")[0]
+    acks = _sent(app, "acknowledgement")
     _step("2. The acknowledgement the first clinician received")
-    click.echo(_headers(ack, "Subject", "To", "Auto-Submitted", "In-Reply-To") + "\n" + _text(ack))
+    click.echo(_headers(acks[0], "Subject", "To", "Auto-Submitted", "In-Reply-To") + "\n" + _text(acks[0]))
+    _step("3. The third email quoted a CHI number: its acknowledgement warns, and the number is gone")
+    warning = [p for p in _text(acks[2]).split("\n\n") if "IMPORTANT" in p]
+    click.echo("\n".join(warning))
+    triage_text = _text(_sent(app, "triage-request")[2])
+    click.echo(
+        f"(the CHI number appears in the triage request: {'yes' if '0101011237' in triage_text else 'no'})"
+    )
 
-    _step("3. She replies with more information (Outlook style); it threads onto her issue")
+
+def _reply_threads(app: App, inbox: mailbox.Maildir) -> None:
+    _step("4. The first clinician replies with more information (Outlook style); it joins her issue")
     first = _sent(app, "acknowledgement")[0]
-    inbox.add(demo_data.reply(
-        demo_data.SUBMISSIONS[0][0], demo_data.SUBMISSIONS[0][1], str(first["Subject"]),
-        str(first["Message-ID"]), "The most recent example was on ward 12 last Tuesday.", now,
-    ))  # fmt: skip
+    name, address = demo_data.SUBMISSIONS[0][:2]
+    body = "The most recent example was on ward 12 last Tuesday."
+    inbox.add(
+        demo_data.reply(name, address, str(first["Subject"]), str(first["Message-ID"]), body, app.clock())
+    )
     _poll(app)
 
-    _step("4. The administrator replies to the triage request with one line")
+
+def _triage(app: App, inbox: mailbox.Maildir) -> None:
+    _step("5. The administrator replies to the triage request with one line")
     request = _sent(app, "triage-request")[0]
     click.echo(_headers(request, "Subject", "To"))
-    inbox.add(demo_data.reply(
-        "Group Administrator", "admin@example.nhs.scot", str(request["Subject"]),
-        str(request["Message-ID"]), "ACCEPT prescribing\n\nThanks", now,
-    ))  # fmt: skip
-    _poll(app)
-    confirmation = _sent(app, "command-confirmation")[0]
+    _admin_reply(app, inbox, request, "ACCEPT prescribing\n\nThanks")
+    confirmation = _sent(app, "command-confirmation")[-1]
     click.echo(_headers(confirmation, "Subject") + "\n" + _text(confirmation))
+    _step("6. After the meeting, one more reply closes the issue; submitter and GP sub-group are told")
+    outcome = "The discharge letter template now has a mandatory 'medicines changed and why' section."
+    _admin_reply(app, inbox, _sent(app, "command-confirmation")[-1], f"CLOSE {outcome}")
+    for msg in _sent(app, "outcome"):
+        click.echo(_headers(msg, "To", "Subject"))
     _show_issues(app)
-    click.echo(
-        f"\nEverything sent is in {root / 'outbox'}; try:\n  mailproc --config {root / 'config.toml'} issues list"
-    )
+
+
+def _admin_reply(app: App, inbox: mailbox.Maildir, to: EmailMessage, body: str) -> None:
+    admin = ("Group Administrator", "admin@example.nhs.scot")
+    inbox.add(demo_data.reply(*admin, str(to["Subject"]), str(to["Message-ID"]), body, app.clock()))
+    _poll(app)
 
 
 def _step(title: str) -> None:
@@ -133,9 +156,8 @@ def _show_issues(app: App) -> None:
     with app.factory() as session:
         for issue in session.scalars(select(Issue).order_by(Issue.id)):
             flag = "  [patient identifier detected]" if issue.pid_detected else ""
-            click.echo(
-                f"  {issue.reference}  {issue.status:<16} {issue.area or issue.suggested_area or '-':<14} {issue.subject}{flag}"
-            )
+            area = issue.area or issue.suggested_area or "-"
+            click.echo(f"  {issue.reference}  {issue.status:<16} {area:<14} {issue.subject}{flag}")
 
 
 def _sent(app: App, template: str) -> list[EmailMessage]:
@@ -144,7 +166,7 @@ def _sent(app: App, template: str) -> list[EmailMessage]:
             select(OutboxMessage).where(OutboxMessage.template == template).order_by(OutboxMessage.id)
         )
         raws = [r.raw for r in rows]
-    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]  # type: ignore[misc]
+    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]
 
 
 def _headers(msg: EmailMessage, *names: str) -> str:
@@ -153,4 +175,5 @@ def _headers(msg: EmailMessage, *names: str) -> str:
 
 def _text(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain",))
-    return "\n" + (part.get_content() if part is not None else "").strip() + "\n"
+    text = part.get_content() if part is not None else ""
+    return "\n" + text.replace("\r\n", "\n").strip() + "\n"
