@@ -41,6 +41,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# mail-parser logs attachment names and header values at DEBUG and INFO; those may hold
+# patient identifiers, and mailproc's logs must never carry message content.
+logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 _BACKENDS: tuple[tuple[str, Callable[[bytes], backends.Decoded]], ...] = (
     (backends.MAIL_PARSER, backends.with_mailparser),

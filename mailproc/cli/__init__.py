@@ -30,10 +30,10 @@ def main(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool
     if ctx.invoked_subcommand == "demo" and not verbose:
         level = logging.WARNING  # the demo narrates; log lines would drown it
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Third-party chatter (alembic's per-connection lines, mail-parser's "not handled"
-    # warnings on odd MIME) only with -vv.
-    for name in ("alembic", "mailparser"):
-        logging.getLogger(name).setLevel(level if verbose > 1 else max(level, logging.ERROR))
+    # Alembic's per-connection lines only with -vv. mail-parser never below ERROR: its
+    # debug lines carry attachment names, which may hold patient identifiers.
+    logging.getLogger("alembic").setLevel(level if verbose > 1 else max(level, logging.ERROR))
+    logging.getLogger("mailparser").setLevel(logging.ERROR)
     ctx.obj = Context(config_path or default_config_path(), quiet=quiet)
 
 

@@ -1,0 +1,127 @@
+"""Patient-identifiable data end to end: warn, redact at the one outgoing gate, retain, purge."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+import logging
+import mailbox
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailproc import retention, service
+from mailproc.app import App
+from mailproc.models import Attachment, Event, Issue, Message, OutboxMessage, PidFinding
+from mailproc.privacy import find_pid
+from mailproc.triage.apply import Actor, apply_commands
+from mailproc.triage.grammar import parse_cli
+from mailproc.triage.mail import vocabulary
+from tests.mailfactory import Attachment as Attach
+from tests.mailfactory import make_message
+from tests.workspace import make_workspace
+
+CHI = "0101011237"  # valid CHI: 01 Jan 1901/2001, modulus-11 check digit 7
+SPELLINGS = ("0101011237", "010 101 1237", "010101 1237", "010-101-1237")
+SUBMITTER = "gp@example-practice.scot.nhs.uk"
+
+
+def _digits_in(raw: bytes) -> bool:
+    text = email.message_from_bytes(raw, policy=email.policy.default)
+    flat = "".join(
+        part.get_content() for part in text.walk() if part.get_content_maintype() == "text"
+    ) + str(text["Subject"])
+    return CHI in "".join(ch for ch in flat if ch.isdigit())
+
+
+def _submit(app: App, inbox: Path, spelling: str, n: int) -> None:
+    body = f"Patient CHI {spelling} was discharged without a letter.\nThe ward did not phone.\n"
+    raw = make_message(
+        from_=f"Dr GP <{SUBMITTER.replace('@', f'+{n}@')}>", subject=f"Missing discharge letter {n}",
+        body=body, message_id=f"<pid-{n}@example.nhs.scot>",
+        attachments=[Attach(f"letter for {spelling}.pdf", b"%PDF-1.4 test", "application/pdf")],
+    )  # fmt: skip
+    mailbox.Maildir(inbox, create=True).add(raw)
+
+
+def _close_all(app: App, outcome: str) -> None:
+    with app.factory() as session, session.begin():
+        for issue in session.scalars(select(Issue)):
+            commands = [parse_cli(["DELEGATE", "prescribing"], vocabulary(app), app.clock().date())]
+            commands.append(parse_cli(["CLOSE", *outcome.split()], vocabulary(app), app.clock().date()))
+            apply_commands(app, session, issue, commands, Actor("admin@example.nhs.scot", f"cli:{issue.id}"))
+
+
+def test_chi_number_never_leaves_the_core(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    app = ws.app()
+    for n, spelling in enumerate(SPELLINGS):
+        _submit(app, ws.root / "inbox", spelling, n)
+    with caplog.at_level(logging.DEBUG):
+        service.poll_once(app, show_progress=False)
+    # The administrator typed the number into the outcome too: the gate still removes it.
+    _close_all(app, f"Fixed; the ward apologised to the family of {CHI}.")
+    service.deliver(app)
+    with app.factory() as session:
+        issues = list(session.scalars(select(Issue)))
+        outgoing = list(session.scalars(select(OutboxMessage)))
+        findings = list(session.scalars(select(PidFinding)))
+        originals = list(session.scalars(select(Message)))
+    assert len(issues) == len(SPELLINGS) and all(i.pid_detected for i in issues)
+    templates = {o.template for o in outgoing}
+    assert {"acknowledgement", "triage-request", "delegated", "outcome"} <= templates
+    leaked = [o.template for o in outgoing if _digits_in(o.raw)]
+    assert leaked == [], f"CHI digits in outgoing {leaked}"
+    for path in (ws.root / "outbox" / "new").iterdir():
+        assert CHI not in "".join(ch for ch in path.read_text(errors="replace") if ch.isdigit())
+    acks = [o for o in outgoing if o.template == "acknowledgement"]
+    assert all(b"patient-identifiable information" in a.raw for a in acks)
+    # Findings say where, never what; the original stays for the administrator.
+    assert {f.part for f in findings} >= {"text", "attachment:0"}
+    assert all(CHI in "".join(c for c in m.text if c.isdigit()) for m in originals)
+    assert all(m.raw is not None and CHI not in m.redacted_text for m in originals)
+    logged = [r.getMessage() for r in caplog.records]
+    assert not [line for line in logged if find_pid(line) or any(sp in line for sp in SPELLINGS)]
+    assert not any("was discharged without a letter" in r.getMessage() for r in caplog.records)
+
+
+def test_admins_may_opt_out_of_redaction(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", privacy={"redact_for_admins": False})
+    app = ws.app()
+    _submit(app, ws.root / "inbox", CHI, 1)
+    service.poll_once(app, show_progress=False)
+    with app.factory() as session:
+        by_template = {o.template: o.raw for o in session.scalars(select(OutboxMessage))}
+    assert _digits_in(by_template["triage-request"])  # admins only: kept, as configured
+    assert not _digits_in(by_template["acknowledgement"])  # the submitter's copy: always redacted
+
+
+def test_purge_removes_old_raw_mail_but_keeps_held_issues(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", privacy={"retention_days": 30})
+    app = ws.app()
+    for n in range(3):
+        _submit(app, ws.root / "inbox", CHI, n)
+    service.poll_once(app, show_progress=False)
+    ws.cli("issues", "hold", f"IFG-{app.clock().year}-0002")
+    later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=31))
+    dry = retention.purge(later, dry_run=True)
+    assert (dry.messages, dry.held_skipped, dry.dry_run) == (2, 1, True)
+    with app.factory() as session:
+        assert all(m.raw is not None for m in session.scalars(select(Message)))
+    report = retention.purge(later)
+    assert (report.messages, report.attachments, report.held_skipped) == (2, 2, 1)
+    with app.factory() as session:
+        messages = {m.issue.reference[-4:]: m for m in session.scalars(select(Message)) if m.issue}
+        assert messages["0002"].raw is not None
+        assert messages["0001"].raw is None and messages["0003"].raw is None
+        assert CHI not in messages["0001"].text and "[CHI removed]" in messages["0001"].text
+        kept = session.scalars(select(Attachment).where(Attachment.data.is_not(None))).all()
+        assert len(kept) == 1
+        actions = [e.action for e in session.scalars(select(Event))]
+        issues = session.scalars(select(Issue)).all()
+    assert actions.count("purged") == 2 and "purge-run" in actions and "held" in actions
+    assert len(issues) == 3  # issues and their events stay
+    assert retention.purge(later).messages == 0  # nothing left to do
