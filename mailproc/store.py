@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailproc.compose import parse_our_message_id
@@ -37,7 +38,9 @@ class DbThreadLookup:
     def is_triage_message_id(self, message_ids: Sequence[str]) -> str | None:
         for mid in message_ids:
             ours = parse_our_message_id(mid, self.domain)
-            if ours and ours[1] in ("triage", "triage-update", "confirm") and ours[0]:
+            # Every email that carries an administrator's token (triage request, update,
+            # confirmation, error) has the purpose "triage-<token>".
+            if ours and ours[0] and ours[1].startswith("triage-"):
                 return self.issue_for_reference(ours[0])
         return None
 
@@ -91,20 +94,29 @@ def logged_fate(session: Session, source_key: str) -> str | None:
 
 
 def find_message(session: Session, message_id: str, sha256: str) -> Message | None:
-    stmt = select(Message).where(Message.message_id == message_id, Message.sha256 == sha256)
-    return session.scalar(stmt)
+    """The logged message with this Message-ID (the one with the same bytes first), or None.
+
+    A copy that reached the mailbox by another hop (a second alias, a redelivery) differs
+    only in its trace headers; it is the same email and must not open a second issue or be
+    acknowledged twice. (An id missing from the message is derived from its bytes.)
+    """
+    stmt = select(Message).where(Message.message_id == message_id)
+    return session.scalar(stmt.order_by(Message.sha256 != sha256, Message.id).limit(1))
 
 
 def bump_attempt(factory: sessionmaker[Session], source_key: str, now: datetime) -> int:
-    """Count one more try at a source message, committed before the try itself."""
+    """Count one more try at a source message, committed before the try itself.
+
+    An upsert, because two pollers may reach the same message at the same moment.
+    """
     with transaction(factory) as session:
-        row = session.get(SourceAttempt, source_key)
-        if row is None:
-            row = SourceAttempt(source_key=source_key, attempts=0)
-            session.add(row)
-        row.attempts += 1
-        row.updated_at = now
-        return row.attempts
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(SourceAttempt).values(source_key=source_key, attempts=1, last_error="", updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source_key"],
+            set_={"attempts": SourceAttempt.attempts + 1, "updated_at": now},
+        )
+        return int(session.execute(stmt.returning(SourceAttempt.attempts)).scalar_one())
 
 
 def record_failure(factory: sessionmaker[Session], source_key: str, error: str) -> None:

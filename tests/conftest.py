@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,16 +23,22 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAILPROC_SECRET", SECRET)
 
 
-def fresh_pg_url() -> str:
-    """The test PostgreSQL database with an empty public schema."""
+def fresh_pg_url() -> Iterator[str]:
+    """The test PostgreSQL database, seen through a new empty schema of its own (so that
+    tests running side by side never see each other's tables); dropped afterwards."""
     if not PG_URL:
         pytest.skip("PostgreSQL tests need MAILPROC_TEST_PG_URL (set by .ci/run)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return PG_URL
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,7 +47,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'mailproc.db'}"
     else:
-        yield fresh_pg_url()
+        yield from fresh_pg_url()
 
 
 @pytest.fixture
