@@ -11,8 +11,9 @@ own way; this module recognises those marks line by line:
 * signatures: the "-- " delimiter and the lines mobile clients add ("Sent from my iPhone",
   "Get Outlook for iOS", ...).
 
-Everything from the first hard boundary (header block, separator, rule, signature, or an
-attribution followed by unquoted original text) is dropped. Before it, ``>`` lines and their
+Everything from the first hard boundary (header block, separator, signature, an underscore
+rule above quoted headers or a short footer, or an attribution followed by unquoted original
+text) is dropped. Before it, ``>`` lines and their
 attributions are dropped but the other lines are kept, so inline answers written between
 quoted paragraphs survive. A forward or header block at the very top is the sender's content
 and is kept.
@@ -81,6 +82,7 @@ _SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 _RULE = re.compile(r"\s*_{5,}\s*$")
+_MARKER_CHARS = 200  # longest line still taken for a signature, separator or header line
 _FOOTER_LINES = 6  # a mailing-list footer or a signature under a rule is this short
 _SIG_DELIMITER = re.compile(r"--\s*$")
 _MOBILE_SIGNATURE = re.compile(
@@ -101,8 +103,8 @@ _MOBILE_SIGNATURE = re.compile(
 )
 # A "-Name" sign-off at the very end of the reply: a hyphen, then one to three words.
 _DASH_SIGNOFF = re.compile(r"\s*-([^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,2})\s*$")
-# Invisible characters that tracking add-ons leave on their own line (e.g. Gmail's "ᐧ").
-_INVISIBLE = re.compile("[\u1427\u200b-\u200d\u2060\ufeff]")
+# A letter or digit, not counting the "ᐧ" that Gmail tracking add-ons leave on a line of its own.
+_WORD_CHAR = re.compile(r"[^\W_\u1427]")
 
 
 def visible_reply(text: str) -> str:
@@ -135,7 +137,7 @@ def _is_blank(line: str) -> bool:
 
 
 def _has_words(line: str) -> bool:
-    return any(ch.isalnum() for ch in _INVISIBLE.sub("", line))
+    return _WORD_CHAR.search(line) is not None
 
 
 def _keep_mask(lines: Sequence[str]) -> list[bool]:
@@ -156,17 +158,32 @@ def _keep_mask(lines: Sequence[str]) -> list[bool]:
             continue
         if _QUOTE.match(line):
             keep[i] = False
-        elif _MOBILE_SIGNATURE.match(line) or _SIG_DELIMITER.match(line):
+            i += 1
+            continue
+        marker = _marker(lines, i)
+        if marker == "signature":
             return _cut(keep, i)
-        elif _SEPARATOR.match(line) or _is_header_block(lines, i):
+        if marker == "header":
             # At the top this is a forward or an empty Outlook reply: the sender's content.
             return _cut(keep, i) if seen_content else keep
-        elif _RULE.match(line) and seen_content and _rule_ends_reply(lines, i):
+        if marker == "rule" and seen_content and _rule_ends_reply(lines, i):
             return _cut(keep, i)
-        elif _has_words(line):
+        if _has_words(line):
             seen_content = True
         i += 1
     return keep
+
+
+def _marker(lines: Sequence[str], i: int) -> str | None:
+    """Classify a line that may end the reply: "signature", "header", "rule" or None."""
+    line = lines[i]
+    if len(line) > _MARKER_CHARS:  # markers are short; the cap also bounds regex work
+        return None
+    if _MOBILE_SIGNATURE.match(line) or _SIG_DELIMITER.match(line):
+        return "signature"
+    if _SEPARATOR.match(line) or _is_header_block(lines, i):
+        return "header"
+    return "rule" if _RULE.match(line) else None
 
 
 def _cut(keep: list[bool], at: int) -> list[bool]:
@@ -175,9 +192,9 @@ def _cut(keep: list[bool], at: int) -> list[bool]:
 
 
 def _quote_follows(lines: Sequence[str], start: int) -> bool:
-    for line in lines[start:]:
-        if not _is_blank(line):
-            return bool(_QUOTE.match(line))
+    for n in range(start, len(lines)):
+        if not _is_blank(lines[n]):
+            return bool(_QUOTE.match(lines[n]))
     return False
 
 
@@ -209,9 +226,11 @@ def _is_header_block(lines: Sequence[str], i: int) -> bool:
     for line in lines[i : i + 8]:
         if _is_blank(line):
             return False
-        if _HEADER_FROM.match(line):
+        # The field name is at the start; recipient lists can be long, so look at that only.
+        head = line[:_MARKER_CHARS]
+        if _HEADER_FROM.match(head):
             has_from, fields = True, fields + 1
-        elif _HEADER_FIELD.match(line):
+        elif _HEADER_FIELD.match(head):
             fields += 1
         if has_from and fields >= 3:
             return True
@@ -225,7 +244,7 @@ def _find_attributions(lines: Sequence[str]) -> dict[int, int]:
     for j, line in enumerate(lines):
         if j <= last_end:
             continue
-        if _DATED_SENDER.match(line):
+        if len(line) <= _ATTRIBUTION_CHARS and _DATED_SENDER.match(line):
             end = _dated_sender_end(lines, j)
             found[j], last_end = end, end
             continue
