@@ -1,6 +1,6 @@
 """Pytest fixtures for a real IMAP server: one per session, emptied before each test.
 
-Wire them in with `pytest_plugins = ["tests.conftest_imap"]` (or a star import).
+tests/conftest.py imports `imap` and `imap_server` from here.
 """
 
 from __future__ import annotations

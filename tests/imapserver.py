@@ -113,12 +113,14 @@ def _ensure_mail_user() -> tuple[int, int]:
     try:
         entry = pwd.getpwnam(MAIL_USER)
     except KeyError:
-        subprocess.run(
-            ["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", MAIL_USER],
-            check=True,
-            capture_output=True,
+        # check=False: a parallel test session may have created it a moment ago.
+        done = subprocess.run(
+            ["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", MAIL_USER], check=False, capture_output=True
         )
-        entry = pwd.getpwnam(MAIL_USER)
+        try:
+            entry = pwd.getpwnam(MAIL_USER)
+        except KeyError:
+            raise RuntimeError(f"cannot create user {MAIL_USER}: {done.stderr.decode().strip()}") from None
     return entry.pw_uid, grp.getgrgid(entry.pw_gid).gr_gid
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import selectors
 import shlex
+import socket
 import ssl
 import subprocess
 import time
@@ -49,13 +51,9 @@ class ImapSource:
         self._client: IMAPClient | None = None
         self._uidvalidity = 0
         self._highest_seen = 0
+        self._where = f"{settings.host}:{settings.port} ({settings.security})"  # for messages
 
     # -- connection -------------------------------------------------------------------------
-
-    @property
-    def _where(self) -> str:
-        s = self.settings
-        return f"{s.host}:{s.port} ({s.security})"
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -74,16 +72,10 @@ class ImapSource:
         s = self.settings
         if s.security not in ("ssl", "starttls", "none"):
             raise SourceError(f"unknown IMAP security {s.security!r}: use ssl, starttls or none")
+        implicit_tls = s.security == "ssl"
+        context = ssl.create_default_context() if implicit_tls else None
         with self._guard("connect"):
-            if s.security == "ssl":
-                return IMAPClient(
-                    s.host,
-                    s.port,
-                    ssl=True,
-                    ssl_context=ssl.create_default_context(),
-                    timeout=s.timeout,
-                )
-            client = IMAPClient(s.host, s.port, ssl=False, timeout=s.timeout)
+            client = IMAPClient(s.host, s.port, ssl=implicit_tls, ssl_context=context, timeout=s.timeout)
         if s.security == "starttls":
             self._starttls(client)
         return client
@@ -328,30 +320,29 @@ class ImapSource:
                 return False
             if self._arrived_since_pending():
                 return True
-            client.idle()
-            responses = self._idle_until(time.monotonic() + min(timeout, IDLE_RENEW_SECONDS))
-            # A dropped connection shows up here: idle_done() raises on EOF.
-            responses.extend(client.idle_done()[1])
-        kinds = {_response_kind(r) for r in responses}
+            kinds = self._idle_until(time.monotonic() + min(timeout, IDLE_RENEW_SECONDS))
         if b"BYE" in kinds:
             raise SourceError(f"IMAP server {self._where} closed the connection during IDLE")
         return bool(kinds & {b"EXISTS", b"RECENT"})
 
-    def _idle_until(self, deadline: float) -> list[Any]:
-        """Collect IDLE responses until mail or BYE arrives, or the deadline passes.
+    def _idle_until(self, deadline: float) -> set[bytes | None]:
+        """IDLE until the server says something that matters or the deadline passes.
 
-        Keep-alives ("* OK Still here") do not end the wait; an empty answer means the
-        timeout passed or the socket reached EOF (then idle_done() reports it).
+        imapclient's idle_check() reads lines from a non-blocking socket and fails on a
+        response split across packets (imapclient issue #519). So we only watch the socket
+        for readability and let idle_done() read the responses in blocking mode; after a
+        mere keep-alive ("* OK Still here") we IDLE again. A dropped connection makes
+        idle_done() raise.
         """
         client = self._require()
-        collected: list[Any] = []
-        while (remaining := deadline - time.monotonic()) > 0:
-            got = list(client.idle_check(timeout=remaining))
-            collected.extend(got)
-            kinds = {_response_kind(r) for r in got}
-            if not got or kinds & {b"EXISTS", b"RECENT", b"BYE"}:
-                break
-        return collected
+        kinds: set[bytes | None] = set()
+        while True:
+            client.idle()
+            remaining = deadline - time.monotonic()
+            spoke = remaining > 0 and _readable(client.socket(), remaining)
+            kinds |= {_response_kind(r) for r in client.idle_done()[1]}
+            if not spoke or kinds & {b"EXISTS", b"RECENT", b"BYE"}:
+                return kinds
 
     def _arrived_since_pending(self) -> bool:
         """Mail that came while we were busy: its EXISTS was already consumed, so look."""
@@ -363,14 +354,18 @@ class ImapSource:
 
 
 def _response_kind(response: Any) -> bytes | None:
-    """The keyword of an untagged response: (3, b'EXISTS') or (b'BYE', b'text')."""
-    if not isinstance(response, tuple) or not response:
-        return None
-    if isinstance(response[0], bytes):
-        return response[0].upper()
-    if len(response) > 1 and isinstance(response[1], bytes):
-        return response[1].upper()
-    return None
+    """The keyword of a parsed untagged response: (3, b'EXISTS') → EXISTS, (b'BYE', b'..') → BYE."""
+    words = [w for w in response[:2] if isinstance(w, bytes)] if isinstance(response, tuple) else []
+    return words[0].upper() if words else None
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether the server sent something (or closed) within `timeout` seconds."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True  # already decrypted, waiting in the TLS layer: select() cannot see it
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(timeout))
 
 
 def _sizes(data: dict[int, dict[bytes, Any]]) -> dict[int, int]:
