@@ -18,8 +18,9 @@ IDLE_RENEW_SECONDS = 540  # servers may drop IDLE after 30 min (RFC 9051 says re
 MAX_BACKOFF_SECONDS = 300
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """Raised from the signal handler to end a wait; a BaseException so that no
+    `except Exception` on the way (network error wrappers) can swallow it."""
 
 
 class Watcher:

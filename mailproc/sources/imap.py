@@ -338,9 +338,14 @@ class ImapSource:
         kinds: set[bytes | None] = set()
         while True:
             client.idle()
-            remaining = deadline - time.monotonic()
-            spoke = remaining > 0 and _readable(client.socket(), remaining)
-            kinds |= {_response_kind(r) for r in client.idle_done()[1]}
+            spoke = False
+            try:
+                remaining = deadline - time.monotonic()
+                spoke = remaining > 0 and _readable(client.socket(), remaining)
+            finally:
+                # Also when a signal handler interrupts the wait: leave IDLE properly, so
+                # the connection can still be logged out cleanly.
+                kinds |= {_response_kind(r) for r in client.idle_done()[1]}
             if not spoke or kinds & {b"EXISTS", b"RECENT", b"BYE"}:
                 return kinds
 

@@ -1,0 +1,119 @@
+"""The CLI as an operator uses it: watch, issues, quarantine retry, check, db upgrade."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from mailproc.models import Issue
+from tests.imapserver import ImapTestServer
+from tests.mailfactory import make_message
+from tests.samples import varied_message
+from tests.test_intake_e2e import append_all, folder_count, imap_workspace
+from tests.workspace import SECRET, Workspace, make_workspace
+
+
+def _issue_count(ws: Workspace) -> int:
+    app = ws.app()
+    try:
+        with app.factory() as s:
+            return int(s.scalar(select(func.count()).select_from(Issue)) or 0)
+    finally:
+        app.engine.dispose()
+
+
+def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, imap: ImapTestServer) -> None:
+    ws = imap_workspace(tmp_path / "ws", imap)
+    # A long poll interval: only IDLE can wake the watcher in time.
+    ws.config.write_text(ws.config.read_text().replace("batch_size = 50", "batch_size = 50\npoll_interval = 300"))
+    ws.cli("db", "upgrade")
+    env = {**os.environ, "MAILPROC_SECRET": SECRET}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(2)
+        append_all(imap, [varied_message(i) for i in range(3)])
+        deadline = time.monotonic() + 30
+        while _issue_count(ws) < 3 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _issue_count(ws) == 3
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "watch stopped" in err
+    assert folder_count(imap, "INBOX") == 0
+
+
+def test_same_message_under_a_new_source_key_is_not_logged_twice(tmp_path: Path) -> None:
+    """What a UIDVALIDITY change (or a copy put back in the inbox) looks like to the pipeline."""
+    ws = make_workspace(tmp_path / "ws")
+    raw = varied_message(7)
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    box.add(raw)
+    assert ws.cli("poll").stdout.startswith("1 new issue(s)")
+    box.add(raw)
+    out = ws.cli("poll").stdout
+    assert out.startswith("0 new issue(s)") and "1 already logged" in out
+    assert _issue_count(ws) == 1
+
+
+def test_issues_list_and_show_json(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    for i in range(3):
+        box.add(varied_message(i))
+    ws.cli("poll")
+    listed = json.loads(ws.cli("issues", "list", "--json").stdout)
+    assert [i["status"] for i in listed] == ["awaiting-triage"] * 3
+    ref = listed[0]["reference"]
+    shown = json.loads(ws.cli("issues", "show", ref, "--json").stdout)
+    assert shown["reference"] == ref
+    assert shown["messages"][0]["kind"] == "new"
+    assert [e["action"] for e in shown["events"]] == ["submitted"]
+    text = ws.cli("issues", "list", "--status", "awaiting-triage").stdout
+    assert text.count("awaiting-triage") == 3
+    missing = ws.cli("issues", "show", "IFG-1999-0001", check=False)
+    assert missing.returncode == 1 and "no issue IFG-1999-0001" in missing.stderr
+
+
+def test_quarantine_retry_after_the_cause_is_fixed(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", intake={"max_attempts": 1})
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    box.add(b"Subject only, no blank line and no body")
+    box.add(make_message(subject="A real one", message_id="<real-1@example.nhs.scot>"))
+    out = ws.cli("poll").stdout
+    assert "1 new issue(s)" in out and "1 quarantined" in out
+    listing = ws.cli("quarantine", "list").stdout
+    qid = listing.split()[0]
+    assert "could not be parsed" in listing
+    retried = ws.cli("quarantine", "retry", qid, check=False)
+    assert retried.returncode == 1 and "quarantined again" in retried.stderr
+    assert "quarantine is empty" not in ws.cli("quarantine", "list", "--all").stdout
+
+
+def test_check_and_db_upgrade(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    assert "schema: empty -> 0001" in ws.cli("db", "upgrade").stdout
+    assert "up to date" in ws.cli("db", "upgrade").stdout
+    out = ws.cli("check").stdout
+    assert out.startswith("ok:") and "acknowledgement" in out and "triage-request" in out
+    broken = tmp_path / "override" / "email" / "acknowledgement"
+    broken.mkdir(parents=True)
+    (broken / "body.txt.j2").write_text("{% if %}", encoding="utf-8")
+    bad = make_workspace(tmp_path / "ws2", group={"templates_dir": str(tmp_path / "override")})
+    result = bad.cli("check", check=False)
+    assert result.returncode == 2
+    assert "acknowledgement" in result.stderr
