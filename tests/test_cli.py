@@ -33,7 +33,8 @@ def _issue_count(ws: Workspace) -> int:
 def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, imap: ImapTestServer) -> None:
     ws = imap_workspace(tmp_path / "ws", imap)
     # A long poll interval: only IDLE can wake the watcher in time.
-    ws.config.write_text(ws.config.read_text().replace("batch_size = 50", "batch_size = 50\npoll_interval = 300"))
+    config = ws.config.read_text().replace("batch_size = 50", "batch_size = 50\npoll_interval = 300")
+    ws.config.write_text(config)
     ws.cli("db", "upgrade")
     env = {**os.environ, "MAILPROC_SECRET": SECRET}
     proc = subprocess.Popen(

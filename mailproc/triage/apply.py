@@ -79,9 +79,12 @@ def _apply_one(app: App, session: Session, issue: Issue, cmd: Command, actor: Ac
         return Applied(cmd, _undo(app, session, issue, cmd, actor))
     before = snapshot(issue)
     summary = HANDLERS[cmd.keyword](app, session, issue, cmd, actor)
+    after = snapshot(issue)
+    # Only the fields this command changed: undoing it must leave later changes by others alone.
+    changed = {name: value for name, value in before.items() if after[name] != value}
     add_event(
         session, issue, actor.address, actor.via, "command", app.clock(),
-        keyword=cmd.keyword, args=list(cmd.args), text=cmd.text, before=before,
+        keyword=cmd.keyword, args=list(cmd.args), text=cmd.text, before=changed,
     )  # fmt: skip
     session.flush()
     return Applied(cmd, summary)
@@ -95,7 +98,9 @@ def snapshot(issue: Issue) -> dict[str, Any]:
 
 def _restore(issue: Issue, values: dict[str, Any]) -> None:
     for name in SNAPSHOT_FIELDS:
-        value = values.get(name)
+        if name not in values:
+            continue
+        value = values[name]
         if name == "due_date" and value:
             value = date.fromisoformat(str(value))
         setattr(issue, name, value)
