@@ -22,7 +22,6 @@ from mailproc.render import Rendered
 from mailproc.transports import RecipientResult, make_transport
 from tests.smtpserver import SmtpTestServer
 
-
 SENDER = "ifg@example.nhs.scot"
 GP, NURSE = "gp@example.org", "nurse@example.org"
 

@@ -18,7 +18,6 @@ from mailproc.transports.maildir import MaildirTransport
 from mailproc.transports.smtp import SmtpTransport, status_for
 from tests.smtpserver import SmtpTestServer, free_port
 
-
 RAW = b"From: ifg@example.nhs.scot\r\nTo: gp@example.org\r\nSubject: hi\r\n\r\nHello\r\n"
 GP = "gp@example.org"
 

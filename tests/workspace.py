@@ -72,9 +72,15 @@ def make_workspace(root: Path, db_url: str | None = None, **overrides: dict[str,
         "triage": {"admins": [ADMIN], "secret_env": "MAILPROC_SECRET"},
         "members": [{"name": "Dr A Example", "role": "Chair (GP)", "email": "a.example@example.nhs.scot"}],
         "lists.gp-subgroup": {"name": "GP Sub-group", "addresses": ["gp-subgroup@example.nhs.scot"]},
-        "lists.cmg": {"name": "Clinical Management Group", "addresses": ["cmg@example.nhs.scot", "cmg2@example.nhs.scot"]},
+        "lists.cmg": {
+            "name": "Clinical Management Group",
+            "addresses": ["cmg@example.nhs.scot", "cmg2@example.nhs.scot"],
+        },
         "distribution": {"outcomes": ["gp-subgroup", "cmg"]},
-        "groups.prescribing": {"name": "Prescribing Operational Group", "contact": ["prescribing.lead@example.nhs.scot"]},
+        "groups.prescribing": {
+            "name": "Prescribing Operational Group",
+            "contact": ["prescribing.lead@example.nhs.scot"],
+        },
         "escalation": {"name": "Clinical Governance Committee", "contact": ["governance@example.nhs.scot"]},
     }
     for name, values in overrides.items():
