@@ -164,7 +164,7 @@ def _outbound(t: Table, base: Path) -> OutboundSettings:
         max_attempts=t.integer("max_attempts", 8, minimum=1),
         backoff_seconds=t.integer("backoff_seconds", 60, minimum=0),
         backoff_max_seconds=t.integer("backoff_max_seconds", 3600, minimum=0),
-        acks_per_sender_per_issue=t.integer("acks_per_sender_per_issue", 1, minimum=0),
+        acknowledge=t.flag("acknowledge", True),
         auto_per_address_per_day=t.integer("auto_per_address_per_day", 10, minimum=0),
         smtp=_smtp(t.table("smtp"), needed=transport == "smtp"),
     )

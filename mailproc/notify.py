@@ -34,6 +34,10 @@ class Outgoing:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     auto: str = "auto-generated"
+    # Automatic replies to inbound mail (acknowledgements) count against the per-address
+    # daily limit, the backstop against loops with outside auto-responders. Mail that a
+    # person caused (INFO, outcomes) is never limited: it must not be dropped silently.
+    rate_limited: bool = False
 
 
 def base_context(app: App) -> dict[str, Any]:
@@ -50,7 +54,7 @@ def send(
     session: Session, app: App, issue: Issue | None, out: Outgoing, context: Mapping[str, Any]
 ) -> OutboxMessage | None:
     """Queue one templated email in the caller's transaction; None if not queued."""
-    recipients = _within_limits(session, app, out.to)
+    recipients = _within_limits(session, app, out) if out.rate_limited else _deduplicated(app, out.to)
     if not recipients:
         return None
     rendered = app.renderer.render(out.template, {**base_context(app), "issue": issue, **context})
@@ -93,25 +97,26 @@ def _must_redact(app: App, recipients: tuple[str, ...]) -> bool:
     return not only_admins or app.settings.privacy.redact_for_admins
 
 
-def _within_limits(session: Session, app: App, to: tuple[str, ...]) -> tuple[str, ...]:
-    """Drop addresses that already had their day's share of automatic mail.
+def _deduplicated(app: App, to: tuple[str, ...]) -> tuple[str, ...]:
+    """Each address once, never our own (it would come back as a new submission)."""
+    return tuple(a for a in dict.fromkeys(x.lower() for x in to) if a != app.settings.group.address)
+
+
+def _within_limits(session: Session, app: App, out: Outgoing) -> tuple[str, ...]:
+    """Drop addresses that already had their day's share of automatic replies.
 
     Administrators and configured lists are exempt: the limit is a backstop against
     mail loops with outside auto-responders, not a cap on the group's own work.
     """
     s = app.settings
     exempt = set(s.triage.admins) | {a for lst in s.lists.values() for a in lst.addresses}
-    exempt |= {a for g in s.groups.values() for a in g.contact}
-    if s.escalation:
-        exempt |= set(s.escalation.contact)
     since = app.clock() - timedelta(days=1)
     limit = s.outbound.auto_per_address_per_day
     kept = []
-    for address in dict.fromkeys(a.lower() for a in to):
-        if address == s.group.address:
-            continue  # never mail ourselves: it would come back as a new submission
-        if address in exempt or outbox.automatic_sent_to(session, address, since) < limit:
+    for address in _deduplicated(app, out.to):
+        sent = outbox.automatic_sent_to(session, address, since, templates=(out.template,))
+        if address in exempt or sent < limit:
             kept.append(address)
         else:
-            log.warning("daily limit of automatic mail reached for one address; not sending")
+            log.warning("daily limit of %d automatic replies reached for one address; not sent", limit)
     return tuple(kept)

@@ -240,9 +240,11 @@ def list_messages(session: Session, failed_only: bool = False) -> list[OutboxMes
     return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
-def automatic_sent_to(session: Session, address: str, since: datetime) -> int:
-    """How many messages were queued for `address` since `since` (failed ones excluded):
-    the count the per-address rate limit on automatic mail is checked against."""
+def automatic_sent_to(
+    session: Session, address: str, since: datetime, templates: Sequence[str] | None = None
+) -> int:
+    """How many messages (of `templates`, if given) were queued for `address` since `since`,
+    failed ones excluded: the count the per-address limit on automatic replies is checked against."""
     query = (
         select(func.count(OutboxRecipient.id))
         .join(OutboxMessage, OutboxRecipient.outbox_id == OutboxMessage.id)
@@ -252,4 +254,6 @@ def automatic_sent_to(session: Session, address: str, since: datetime) -> int:
             OutboxMessage.created_at >= since,
         )
     )
+    if templates is not None:
+        query = query.where(OutboxMessage.template.in_(templates))
     return int(session.scalar(query) or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailproc import intake, notify, store
@@ -39,7 +40,6 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
     """Log one source message and queue what follows from it."""
     already = store.logged_fate(session, item.key)
     if already is not None:
-        store.clear_attempts(session, item.key)
         return Outcome(fate="done" if already == "done" else "quarantine", result="already")
     if item.oversize:
         limit = app.settings.intake.max_message_bytes
@@ -49,14 +49,12 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
     except ParseError as exc:
         return quarantine(session, item, f"could not be parsed: {exc.reason}")
     if store.find_message(session, msg.message_id, msg.sha256) is not None:
-        store.clear_attempts(session, item.key)
         return Outcome(fate="done", result="duplicate", reason="already logged (same Message-ID)")
     route = classify(msg, classify_context(app), store.DbThreadLookup(session, app.domain))
     if route.kind is Kind.AUTOMATIC:
         return log_automatic(app, session, item, msg, route)
     if route.kind is Kind.COMMAND:
         result = triage_mail.handle(app, session, item, msg)
-        store.clear_attempts(session, item.key)
         return Outcome(fate=result.fate, result="command", reference=result.reference, reason=result.reason)
     if route.kind is Kind.REPLY and route.reference:
         return thread_reply(app, session, item, msg, route.reference)
@@ -80,31 +78,26 @@ def new_submission(
     issue = intake.create_issue(session, msg, s.group.reference_prefix, suggestion, now)
     row = log(app, session, item, msg, "new", issue, route.reason)
     issue.pid_detected = row.detail.get("pid_findings", 0) != 0
-    intake.add_event(
-        session,
-        issue,
-        msg.from_address,
-        msg.message_id,
-        "submitted",
-        now,
-        suggested_area=suggestion.area,
-        source_kind=suggestion.source_kind,
-    )
-    if msg.sender_trusted and not route.suppress_ack and s.outbound.acks_per_sender_per_issue:
-        notify.send(session, app, issue, acknowledgement(msg), {"message": row})
-    elif not msg.sender_trusted:
-        intake.add_event(
-            session,
-            issue,
-            "mailproc",
-            msg.message_id,
-            "ack-withheld",
-            now,
-            reason="sender address could not be trusted",
-        )
+    intake.add_event(session, issue, msg.from_address, msg.message_id, "submitted", now,
+                     suggested_area=suggestion.area, source_kind=suggestion.source_kind)  # fmt: skip
+    withheld = ack_withheld(app, msg, route)
+    if not withheld and notify.send(session, app, issue, acknowledgement(msg), {"message": row}) is None:
+        withheld = "daily limit of automatic replies to this address reached"
+    if withheld:
+        intake.add_event(session, issue, "mailproc", msg.message_id, "ack-withheld", now, reason=withheld)
     triage_requests.request_triage(app, session, issue, row)
-    store.clear_attempts(session, item.key)
     return Outcome(fate="done", result="new", reference=issue.reference)
+
+
+def ack_withheld(app: App, msg: Inbound, route: Classification) -> str:
+    """Why this submission gets no acknowledgement ("" when it gets one)."""
+    if not msg.sender_trusted:
+        return "sender address could not be trusted"
+    if route.suppress_ack:
+        return f"sender asked for no automatic replies ({route.reason})"
+    if not app.settings.outbound.acknowledge:
+        return "acknowledgements are switched off (outbound.acknowledge = false)"
+    return ""
 
 
 def acknowledgement(msg: Inbound) -> notify.Outgoing:
@@ -116,31 +109,23 @@ def acknowledgement(msg: Inbound) -> notify.Outgoing:
         in_reply_to=msg.message_id,
         references=(*msg.references, msg.message_id),
         auto="auto-replied",
+        rate_limited=True,
     )
 
 
 def thread_reply(app: App, session: Session, item: SourceMessage, msg: Inbound, ref: str) -> Outcome:
     """Add a reply to its issue; new information re-opens triage and tells the admins."""
-    issue = session.query(Issue).filter_by(reference=ref).one()
+    issue = session.scalars(select(Issue).where(Issue.reference == ref)).one()
     row = log(app, session, item, msg, "reply", issue, "reply to a known issue")
     now = app.clock()
     intake.add_event(session, issue, msg.from_address, msg.message_id, "reply", now)
     if issue.status == "info-requested":
         issue.status = "awaiting-triage"
-        intake.add_event(
-            session,
-            issue,
-            "mailproc",
-            msg.message_id,
-            "status",
-            now,
-            status="awaiting-triage",
-            reason="submitter replied",
-        )
+        intake.add_event(session, issue, "mailproc", msg.message_id, "status", now,
+                         status="awaiting-triage", reason="submitter replied")  # fmt: skip
     if row.detail.get("pid_findings"):
         issue.pid_detected = True
     triage_requests.notify_update(app, session, issue, row)
-    store.clear_attempts(session, item.key)
     return Outcome(fate="done", result="reply", reference=issue.reference)
 
 
@@ -149,7 +134,6 @@ def log_automatic(
 ) -> Outcome:
     """Machine mail is kept with its classification; it is never answered."""
     log(app, session, item, msg, "automatic", None, route.reason)
-    store.clear_attempts(session, item.key)
     return Outcome(fate="done", result="ignored", reason=route.reason)
 
 
@@ -166,5 +150,4 @@ def log(
 
 def quarantine(session: Session, item: SourceMessage, reason: str) -> Outcome:
     intake.quarantine_record(session, item.key, item.raw, reason, item.size)
-    store.clear_attempts(session, item.key)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)

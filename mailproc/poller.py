@@ -72,7 +72,9 @@ def process_safely(app: App, item: SourceMessage) -> Outcome | None:
         return _give_up(app, item, attempts - 1)
     try:
         with transaction(app.factory) as session:
-            return pipeline.process(app, session, item)
+            outcome = pipeline.process(app, session, item)
+            store.clear_attempts(session, item.key)  # in the same commit as the outcome
+            return outcome
     except IntegrityError:
         # Another poller logged the same message first: its row decides the fate.
         with app.factory() as session:

@@ -80,7 +80,7 @@ class OutboundSettings:
     max_attempts: int
     backoff_seconds: int
     backoff_max_seconds: int
-    acks_per_sender_per_issue: int
+    acknowledge: bool
     auto_per_address_per_day: int
     smtp: SmtpSettings | None
 

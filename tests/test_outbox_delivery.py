@@ -63,7 +63,7 @@ def settings(tmp_path: Path, server: SmtpTestServer | None = None, **smtp: objec
         max_attempts=3,
         backoff_seconds=60,
         backoff_max_seconds=3600,
-        acks_per_sender_per_issue=1,
+        acknowledge=True,
         auto_per_address_per_day=10,
         smtp=replace(smtp_settings, **smtp),  # type: ignore[arg-type]
     )

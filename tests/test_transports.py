@@ -141,7 +141,7 @@ def test_make_transport(tmp_path: Path) -> None:
         max_attempts=3,
         backoff_seconds=1,
         backoff_max_seconds=10,
-        acks_per_sender_per_issue=1,
+        acknowledge=True,
         auto_per_address_per_day=10,
         smtp=None,
     )

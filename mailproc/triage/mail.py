@@ -133,10 +133,22 @@ def reject(
             app.clock(),
             reason=reason,
         )
-    sender = check_sender(msg.from_addresses, msg.from_defects, app.settings.triage.admins)
-    if sender.ok and sender.admin:
+    if _verified_admin(app, msg):
         _reply(app, session, issue, msg, "command-rejected", {"reason": reason})
     return CommandResult("quarantine", issue.reference if issue else None, f"rejected command: {reason}")
+
+
+def _verified_admin(app: App, msg: Inbound) -> bool:
+    """Whether a rejection may be answered: an allow-listed sender whose mail, where
+    required, passed DMARC/DKIM; a forged From never makes us write to anyone."""
+    t = app.settings.triage
+    sender = check_sender(msg.from_addresses, msg.from_defects, t.admins)
+    if not sender.ok or sender.admin is None:
+        return False
+    if not t.require_authentication_results:
+        return True
+    domain = sender.admin.rpartition("@")[2]
+    return check_authentication_results(msg.headers_named("Authentication-Results"), t.authserv_id, domain).ok
 
 
 def _is_replay(session: Session, msg: Inbound) -> bool:
