@@ -48,8 +48,9 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
         msg = parse(item.raw)
     except ParseError as exc:
         return quarantine(session, item, f"could not be parsed: {exc.reason}")
-    if store.find_message(session, msg.message_id, msg.sha256) is not None:
-        return Outcome(fate="done", result="duplicate", reason="already logged (same Message-ID)")
+    earlier = store.find_message(session, msg.message_id, msg.sha256)
+    if earlier is not None:
+        return log_copy(app, session, item, msg, earlier)
     route = classify(msg, classify_context(app), store.DbThreadLookup(session, app.domain))
     if route.kind is Kind.AUTOMATIC:
         return log_automatic(app, session, item, msg, route)
@@ -127,6 +128,16 @@ def thread_reply(app: App, session: Session, item: SourceMessage, msg: Inbound, 
         issue.pid_detected = True
     triage_requests.notify_update(app, session, issue, row)
     return Outcome(fate="done", result="reply", reference=issue.reference)
+
+
+def log_copy(app: App, session: Session, item: SourceMessage, msg: Inbound, earlier: Message) -> Outcome:
+    """A second copy of a logged email (another route, a redelivery): nothing is sent and
+    no issue opened; a copy whose bytes differ is still kept beside the first, so that a
+    sender who reuses Message-IDs loses nothing."""
+    if earlier.sha256 != msg.sha256:
+        copy = log(app, session, item, msg, "copy", earlier.issue, f"copy of message {earlier.id}")
+        copy.detail = {**copy.detail, "copy_of": earlier.id}
+    return Outcome(fate="done", result="duplicate", reason="already logged (same Message-ID)")
 
 
 def log_automatic(
