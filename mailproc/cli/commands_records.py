@@ -8,7 +8,7 @@ import json
 import click
 from sqlalchemy import select
 
-from mailproc import queries, requeue, retention
+from mailproc import queries, reminders, requeue, retention, service
 from mailproc.cli.context import Context, run
 from mailproc.db import transaction
 from mailproc.errors import ConfigError, MailprocError
@@ -25,6 +25,7 @@ def register(main: click.Group) -> None:
     main.add_command(triage)
     main.add_command(quarantine)
     main.add_command(purge)
+    main.add_command(remind)
     from mailproc.cli.demo import demo
 
     main.add_command(demo)
@@ -187,3 +188,17 @@ def quarantine_retry(obj: Context, quarantine_id: int) -> None:
 def purge(obj: Context, dry_run: bool) -> None:
     """Remove raw mail and attachments older than privacy.retention_days (not issues on hold)."""
     run(lambda: click.echo(retention.purge(obj.app(), dry_run=dry_run).line()))
+
+
+@click.command()
+@click.pass_obj
+def remind(obj: Context) -> None:
+    """Chase overdue delegations; send administrators a digest of issues waiting for triage."""
+
+    def work() -> None:
+        app = obj.app()
+        click.echo(reminders.remind(app).line())
+        report = service.deliver(app)
+        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+
+    run(work)

@@ -1,0 +1,50 @@
+"""`mailproc remind`: overdue delegations are chased weekly; admins get a daily digest."""
+
+from __future__ import annotations
+
+import dataclasses
+import mailbox
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mailproc import reminders, service
+from mailproc.models import Event, Issue, OutboxMessage
+from mailproc.triage.apply import Actor, apply_commands
+from mailproc.triage.grammar import parse_cli
+from mailproc.triage.mail import vocabulary
+from tests.samples import varied_message
+from tests.workspace import ADMIN, make_workspace
+
+
+def test_overdue_delegation_and_waiting_digest(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    app = ws.app()
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    for i in range(3):
+        box.add(varied_message(i))
+    service.poll_once(app, show_progress=False)
+    due = (app.clock() + timedelta(days=5)).date().isoformat()
+    with app.factory() as session, session.begin():
+        issue = session.scalars(select(Issue).order_by(Issue.id)).first()
+        assert issue is not None
+        cmd = parse_cli(["DELEGATE", "prescribing", "by", due], vocabulary(app), app.clock().date())
+        apply_commands(app, session, issue, [cmd], Actor(ADMIN, "cli:test"))
+    assert reminders.remind(app) == reminders.ReminderReport(delegations=0, waiting=0)
+
+    later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=6))
+    assert reminders.remind(later) == reminders.ReminderReport(delegations=1, waiting=2)
+    assert reminders.remind(later) == reminders.ReminderReport(delegations=0, waiting=2)  # not again
+    with app.factory() as session:
+        sent = [
+            (o.template, [r.address for r in o.recipients]) for o in session.scalars(select(OutboxMessage))
+        ]
+        actions = [e.action for e in session.scalars(select(Event))]
+    assert sent.count(("delegation-reminder", ["prescribing.lead@example.nhs.scot"])) == 1
+    assert sent.count(("triage-reminder", [ADMIN])) == 1  # one digest a day, however often it runs
+    assert actions.count("reminded") == 1
+
+    week_later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=14))
+    assert reminders.remind(week_later).delegations == 1
+    assert "overdue delegation" in ws.cli("remind").stdout
