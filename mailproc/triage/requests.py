@@ -31,29 +31,26 @@ def token_for(app: App, issue: Issue, admin: str) -> str:
 
 def request_triage(app: App, session: Session, issue: Issue, message: Message) -> None:
     """One triage request per administrator, each carrying that administrator's token."""
-    context = summary_context(app, session, issue, message)
-    for admin in app.settings.triage.admins:
-        token = token_for(app, issue, admin)
-        out = notify.Outgoing(
-            template="triage-request",
-            to=(admin,),
-            purpose=f"triage-{token}",
-            unique=f"{message.message_id}/{admin}",
-        )
-        notify.send(session, app, issue, out, {**context, "token": token})
+    _to_each_admin(app, session, issue, message, "triage-request", ())
 
 
 def notify_update(app: App, session: Session, issue: Issue, message: Message) -> None:
     """New information on an issue: a short update on the triage thread."""
+    _to_each_admin(app, session, issue, message, "triage-update", _triage_thread(session, issue))
+
+
+def _to_each_admin(
+    app: App, session: Session, issue: Issue, message: Message, template: str, references: tuple[str, ...]
+) -> None:
     context = summary_context(app, session, issue, message)
     for admin in app.settings.triage.admins:
         token = token_for(app, issue, admin)
         out = notify.Outgoing(
-            template="triage-update",
+            template=template,
             to=(admin,),
-            purpose=f"triage-{token}",
+            purpose=f"triage-{token}",  # in our Message-ID too, for clients that drop the tag
             unique=f"{message.message_id}/{admin}",
-            references=_triage_thread(session, issue),
+            references=references,
         )
         notify.send(session, app, issue, out, {**context, "token": token})
 
