@@ -6,21 +6,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+# Words and phrases (matched whole, case-insensitively) that suggest an interface area or a
+# submission source; a Health Board replaces them with [areas] and [source_kinds].
 DEFAULT_AREAS: dict[str, tuple[str, ...]] = {
-    "discharge": ("discharge letter", "discharge summary", "immediate discharge", "idl"),
-    "referrals": ("referral", "sci gateway", "rejected referral", "waiting list"),
-    "communication": ("communication", "phone", "telephone", "contact"),
-    "results": ("result", "blood test", "investigation", "radiology", "x-ray", "scan report"),
-    "primary-care-role": ("asked the gp", "gp to arrange", "transfer of work", "gp to chase"),
-    "prescribing": ("prescri", "medication", "medicine", "drug", "pharmac", "dose"),
+    "discharge": (
+        "discharge letter", "discharge letters", "discharge summary", "immediate discharge", "idl", "idls",
+    ),
+    "referrals": ("referral", "referrals", "referred", "sci gateway", "waiting list", "waiting time"),
+    "communication": ("communication", "phone call", "telephone", "could not contact", "no reply"),
+    "results": ("result", "results", "blood test", "bloods", "investigation", "radiology", "x-ray", "scan"),
+    "primary-care-role": ("asked the gp", "gp to arrange", "gp to chase", "transfer of work", "ask the gp"),
+    "prescribing": (
+        "prescribing", "prescription", "prescriptions", "prescribed", "medication", "medications",
+        "medicine", "medicines", "drug", "drugs", "pharmacy", "pharmacist", "dose", "insulin",
+    ),
     "adverse-events": ("adverse event", "harm", "near miss", "datix", "incident"),
     "quality-cluster": ("cluster", "quality improvement"),
-    "inequity": ("inequity", "inequality", "deprivation", "access"),
-    "it": ("it system", "emis", "vision", "trakcare", "docman", "scimore", "login"),
-}
+    "inequity": ("inequity", "inequality", "inequalities", "deprivation", "health inequalities"),
+    "it": ("it system", "emis", "vision", "trakcare", "docman", "scimore", "login", "interface error"),
+}  # fmt: skip
 DEFAULT_SOURCE_KINDS: dict[str, tuple[str, ...]] = {
-    "sea": ("significant event", "sea ", "significant-event"),
-    "patient-feedback": ("patient feedback", "complaint", "patient told", "family raised"),
+    "sea": ("significant event", "significant event analysis", "sea"),
+    "patient-feedback": ("patient feedback", "complaint", "complained", "patient told", "family raised"),
 }
 
 
