@@ -15,6 +15,7 @@ from mailproc.compose import parse_our_message_id
 from mailproc.inbound import Inbound
 from mailproc.intake import LogEntry
 from mailproc.models import Issue, Message
+from mailproc.pid import scan_message
 from mailproc.references import reference_pattern
 from mailproc.replytrim import visible_reply
 from mailproc.sources import SourceMessage
@@ -58,6 +59,7 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
         return CommandResult("done", issue.reference, "command email already applied (same Message-ID)")
     text = visible_reply(msg.first_text or msg.text)
     row = intake.log_message(session, msg, item.raw, item.key, LogEntry("command", text, "", {}), issue)
+    scan_message(app, session, row, msg)
     actor = Actor(address=msg.from_address, via=msg.message_id)
     try:
         parsed = parse_commands(
