@@ -67,7 +67,7 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
         )
         applied = apply_commands(app, session, issue, parsed.commands, actor)
     except (CommandError, TriageRefused) as exc:
-        row.detail = {"error": str(exc)}
+        row.detail = {**row.detail, "error": str(exc)}
         intake.add_event(
             session, issue, actor.address, actor.via, "command-error", app.clock(), error=str(exc)
         )
