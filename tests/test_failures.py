@@ -1,0 +1,40 @@
+"""A message that keeps failing is quarantined after three tries; the others are not held up."""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mailproc.models import Issue, Quarantined
+from tests.mailfactory import make_message
+from tests.workspace import make_workspace
+
+
+def test_message_failing_three_times_is_quarantined(tmp_path: Path) -> None:
+    # A Health Board's template override with a bug that only this one subject reaches.
+    override = tmp_path / "override" / "email" / "acknowledgement"
+    override.mkdir(parents=True)
+    (override / "subject.txt.j2").write_text(
+        '{% if "BOOM" in issue.subject %}{{ no_such_variable }}{% endif %}[{{ issue.reference }}] Received\n'
+    )
+    ws = make_workspace(tmp_path / "ws", group={"templates_dir": str(tmp_path / "override")})
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    box.add(make_message(subject="BOOM goes the template", message_id="<boom@example.nhs.scot>"))
+    box.add(make_message(subject="An ordinary submission", message_id="<fine-1@example.nhs.scot>"))
+    first = ws.cli("poll").stdout
+    assert first.startswith("1 new issue(s)") and "1 failed (will retry)" in first
+    for _ in range(2):
+        assert "1 failed (will retry)" in ws.cli("poll").stdout
+    fourth = ws.cli("poll").stdout
+    assert "1 quarantined" in fourth and "will retry" not in fourth
+    app = ws.app()
+    with app.factory() as s:
+        (held,) = s.scalars(select(Quarantined)).all()
+        subjects = [i.subject for i in s.scalars(select(Issue))]
+    assert held.reason.startswith("processing failed 3 times; last error: RenderError")
+    assert "no_such_variable" in held.reason
+    assert held.raw is not None and b"BOOM" in held.raw  # nothing lost
+    assert subjects == ["An ordinary submission"]  # the failed attempts left nothing behind
+    assert len(list((ws.root / "inbox" / ".Quarantine" / "cur").iterdir())) == 1
