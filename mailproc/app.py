@@ -22,6 +22,9 @@ class App:
     factory: sessionmaker[Session]
     renderer: Renderer
     clock: Callable[[], datetime] = utcnow
+    # Importing an existing mailbox (`poll --backlog`): log everything, but send no
+    # acknowledgements or triage requests for mail that may be months old.
+    backlog: bool = False
 
     @property
     def domain(self) -> str:

@@ -99,7 +99,7 @@ def deliver_due(
     now: Callable[[], datetime] = utcnow,
     limit: int = 100,
 ) -> DeliveryReport:
-    """Send every due pending message (oldest first, at most `limit`) and record results."""
+    """Send the due pending messages (oldest first, at most `limit`) and record results."""
     counts = {"sent": 0, "retrying": 0, "failed": 0}
     for outbox_id in _due(factory, now(), limit):
         claim = _claim(factory, outbox_id, now())

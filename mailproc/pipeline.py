@@ -86,12 +86,15 @@ def new_submission(
         withheld = "daily limit of automatic replies to this address reached"
     if withheld:
         intake.add_event(session, issue, "mailproc", msg.message_id, "ack-withheld", now, reason=withheld)
-    triage_requests.request_triage(app, session, issue, row)
+    if not app.backlog:
+        triage_requests.request_triage(app, session, issue, row)
     return Outcome(fate="done", result="new", reference=issue.reference)
 
 
 def ack_withheld(app: App, msg: Inbound, route: Classification) -> str:
     """Why this submission gets no acknowledgement ("" when it gets one)."""
+    if app.backlog:
+        return "imported from the mailbox's backlog (poll --backlog)"
     if not msg.sender_trusted:
         return "sender address could not be trusted"
     if route.suppress_ack:
@@ -126,7 +129,8 @@ def thread_reply(app: App, session: Session, item: SourceMessage, msg: Inbound, 
                          status="awaiting-triage", reason="submitter replied")  # fmt: skip
     if row.detail.get("pid_findings"):
         issue.pid_detected = True
-    triage_requests.notify_update(app, session, issue, row)
+    if not app.backlog:
+        triage_requests.notify_update(app, session, issue, row)
     return Outcome(fate="done", result="reply", reference=issue.reference)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from mailproc.progress import Progress
 from mailproc.sources import Source, SourceMessage
 
 log = logging.getLogger(__name__)
+DELIVER_EVERY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,17 @@ _FIELD = {
 }  # fmt: skip
 
 
-def run_pass(app: App, source: Source, show_progress: bool = True) -> PassSummary:
-    """Process every message waiting at the source once."""
+def run_pass(
+    app: App, source: Source, show_progress: bool = True, every_while: Callable[[], object] | None = None
+) -> PassSummary:
+    """Process every message waiting at the source once.
+
+    `every_while` runs every DELIVER_EVERY_SECONDS during a long pass (delivery), so that on
+    a first poll of a large mailbox the first acknowledgements do not wait for the last message.
+    """
     counts: Counter[str] = Counter()
     total = source.count_pending()
+    last = time.monotonic()
     with Progress(total, "Processing mail", enabled=show_progress) as progress:
         for item in source.pending():
             outcome = process_safely(app, item)
@@ -57,6 +67,9 @@ def run_pass(app: App, source: Source, show_progress: bool = True) -> PassSummar
                 counts[_FIELD[outcome.result]] += 1
                 move(source, item, outcome)
             progress.step()
+            if every_while is not None and time.monotonic() - last >= DELIVER_EVERY_SECONDS:
+                every_while()
+                last = time.monotonic()
     return PassSummary(**counts)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from mailproc import outbox
 from mailproc.app import App
 from mailproc.outbox import DeliveryReport
@@ -20,18 +22,34 @@ def connect(app: App) -> Source:
     return source
 
 
-def deliver(app: App) -> DeliveryReport:
-    """Send every outbox message that is due."""
+BATCH = 100
+DELIVERY_BUDGET_SECONDS = 300.0
+
+
+def deliver(app: App, budget: float = DELIVERY_BUDGET_SECONDS) -> DeliveryReport:
+    """Send every outbox message that is due, batch by batch, for at most `budget` seconds
+    (so that `watch` comes back to the mailbox; what is left goes on the next pass)."""
     s = app.settings
     transport = make_transport(s.outbound)
-    return outbox.deliver_due(app.factory, transport, s.outbound, s.group.address, now=app.clock)
+    total = DeliveryReport(sent=0, retrying=0, failed=0)
+    deadline = time.monotonic() + budget
+    while True:
+        batch = outbox.deliver_due(app.factory, transport, s.outbound, s.group.address, app.clock, BATCH)
+        total = DeliveryReport(
+            sent=total.sent + batch.sent,
+            retrying=total.retrying + batch.retrying,
+            failed=total.failed + batch.failed,
+        )
+        # A short batch means nothing more is due, or the transport is down: stop either way.
+        if batch.sent + batch.retrying + batch.failed < BATCH or time.monotonic() > deadline:
+            return total
 
 
 def poll_once(app: App, show_progress: bool = True) -> tuple[PassSummary, DeliveryReport]:
     """One pass over the mailbox, then delivery of what it queued."""
     source = connect(app)
     try:
-        summary = run_pass(app, source, show_progress=show_progress)
+        summary = run_pass(app, source, show_progress, every_while=lambda: deliver(app, budget=10))
     finally:
         source.close()
     return summary, deliver(app)

@@ -26,9 +26,7 @@ class _Stop(BaseException):
 class Watcher:
     """Runs until SIGTERM or SIGINT; a signal during a pass lets that pass finish."""
 
-    def __init__(
-        self, app: App, open_source: Callable[[], Source], deliver: Callable[[], None]
-    ) -> None:
+    def __init__(self, app: App, open_source: Callable[[], Source], deliver: Callable[[], None]) -> None:
         self.app = app
         self.open_source = open_source
         self.deliver = deliver
@@ -69,7 +67,7 @@ class Watcher:
         passes = 0
         try:
             while not self.stopping and (max_passes is None or done + passes < max_passes):
-                summary = run_pass(self.app, source, show_progress=False)
+                summary = run_pass(self.app, source, show_progress=False, every_while=self.deliver)
                 passes += 1
                 if summary.new or summary.replies or summary.commands or summary.quarantined:
                     log.info("pass: %s", summary.line())
@@ -93,9 +91,7 @@ class Watcher:
         try:
             if self.stopping:
                 raise _Stop
-            source.wait(
-                float(max(timeout, 1) if timeout < IDLE_RENEW_SECONDS else IDLE_RENEW_SECONDS)
-            )
+            source.wait(float(max(timeout, 1) if timeout < IDLE_RENEW_SECONDS else IDLE_RENEW_SECONDS))
         finally:
             self.waiting = False
 

@@ -118,3 +118,25 @@ def test_check_and_db_upgrade(tmp_path: Path) -> None:
     result = bad.cli("check", check=False)
     assert result.returncode == 2
     assert "acknowledgement" in result.stderr
+
+
+def test_backlog_import_logs_without_writing_to_anyone(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    for i in range(4):
+        box.add(varied_message(i))
+    out = ws.cli("poll", "--backlog").stdout
+    assert out.startswith("4 new issue(s)") and "sent 0," in out
+    shown = json.loads(ws.cli("issues", "show", f"IFG-{_year(ws)}-0001", "--json").stdout)
+    withheld = [e for e in shown["events"] if e["action"] == "ack-withheld"]
+    assert withheld and "backlog" in withheld[0]["detail"]["reason"]
+    box.add(varied_message(10))
+    assert "sent 2," in ws.cli("poll").stdout  # new mail after the import: acknowledged and triaged
+
+
+def _year(ws: Workspace) -> int:
+    app = ws.app()
+    try:
+        return app.clock().year
+    finally:
+        app.engine.dispose()

@@ -61,6 +61,7 @@ def test_500_messages_each_logged_once(tmp_path: Path, imap: ImapTestServer) -> 
     append_all(imap, [varied_message(i) for i in range(500)])
     first = ws.cli("poll")
     assert first.stdout.startswith("500 new issue(s)"), first.stdout
+    assert "sent 1000, retrying 0, failed 0" in first.stdout  # every ack and triage request, not a batch
     assert counts(ws) == (500, 500, 500)
     assert folder_count(imap, "INBOX") == 0
     assert folder_count(imap, "Processed") == 500

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
 from mailproc import outbox, service
@@ -43,12 +45,17 @@ def check(obj: Context, connect: bool) -> None:
 
 
 @click.command()
+@click.option(
+    "--backlog", is_flag=True,
+    help="Import an existing mailbox: log every message, send no acknowledgements or triage requests.",
+)  # fmt: skip
 @click.pass_obj
-def poll(obj: Context) -> None:
+def poll(obj: Context, backlog: bool) -> None:
     """Process the mailbox once, then send what is due."""
 
     def work() -> None:
-        summary, report = service.poll_once(obj.app(), show_progress=not obj.quiet)
+        app = dataclasses.replace(obj.app(), backlog=backlog)
+        summary, report = service.poll_once(app, show_progress=not obj.quiet)
         click.echo(
             f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
         )

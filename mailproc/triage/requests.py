@@ -69,22 +69,39 @@ def summary_context(app: App, session: Session, issue: Issue, message: Message) 
 
 
 def related_issues(session: Session, issue: Issue, limit: int = 5) -> list[Issue]:
-    """Open issues from the same sender or with a similar subject."""
-    stmt = (
-        select(Issue)
+    """Open issues from the same sender or with a similar subject (at most `limit`)."""
+    open_others = select(Issue.id).where(Issue.id != issue.id, Issue.status.in_(OPEN_STATUSES))
+    ids: list[int] = []
+    if issue.submitter_email:
+        same = open_others.where(Issue.submitter_email == issue.submitter_email)
+        ids += session.scalars(same.order_by(Issue.id.desc()).limit(limit))
+    if len(ids) < limit:
+        ids += _similar_subjects(session, issue, limit - len(ids), exclude=set(ids))
+    if not ids:
+        return []
+    return list(session.scalars(select(Issue).where(Issue.id.in_(ids)).order_by(Issue.id.desc())))
+
+
+def _similar_subjects(session: Session, issue: Issue, limit: int, exclude: set[int]) -> list[int]:
+    """Ids of recent open issues whose subject is similar; the cheap bounds of difflib rule
+    most candidates out before the full ratio is computed."""
+    recent = (
+        select(Issue.id, Issue.subject)
         .where(Issue.id != issue.id, Issue.status.in_(OPEN_STATUSES))
         .order_by(Issue.id.desc())
         .limit(500)
     )
-    subject = issue.subject.lower()
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(issue.subject.lower())
     found = []
-    for other in session.scalars(stmt):
-        same_sender = bool(issue.submitter_email) and other.submitter_email == issue.submitter_email
-        similar = difflib.SequenceMatcher(None, subject, other.subject.lower()).ratio() >= 0.6
-        if same_sender or similar:
-            found.append(other)
-        if len(found) >= limit:
-            break
+    for other_id, subject in session.execute(recent):
+        if other_id in exclude:
+            continue
+        matcher.set_seq1(subject.lower())
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6:
+            found.append(other_id)
+            if len(found) >= limit:
+                break
     return found
 
 
