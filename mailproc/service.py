@@ -35,24 +35,30 @@ def deliver(app: App, budget: float = DELIVERY_BUDGET_SECONDS) -> DeliveryReport
     deadline = time.monotonic() + budget
     while True:
         batch = outbox.deliver_due(app.factory, transport, s.outbound, s.group.address, app.clock, BATCH)
-        total = DeliveryReport(
-            sent=total.sent + batch.sent,
-            retrying=total.retrying + batch.retrying,
-            failed=total.failed + batch.failed,
-        )
+        total = _added([total, batch])
         # A short batch means nothing more is due, or the transport is down: stop either way.
         if batch.sent + batch.retrying + batch.failed < BATCH or time.monotonic() > deadline:
             return total
 
 
 def poll_once(app: App, show_progress: bool = True) -> tuple[PassSummary, DeliveryReport]:
-    """One pass over the mailbox, then delivery of what it queued."""
+    """One pass over the mailbox, delivering as it goes and at the end."""
+    reports: list[DeliveryReport] = []
     source = connect(app)
     try:
-        summary = run_pass(app, source, show_progress, every_while=lambda: deliver(app, budget=10))
+        summary = run_pass(app, source, show_progress, every_while=lambda: reports.append(deliver(app, 10)))
     finally:
         source.close()
-    return summary, deliver(app)
+    reports.append(deliver(app))
+    return summary, _added(reports)
+
+
+def _added(reports: list[DeliveryReport]) -> DeliveryReport:
+    return DeliveryReport(
+        sent=sum(r.sent for r in reports),
+        retrying=sum(r.retrying for r in reports),
+        failed=sum(r.failed for r in reports),
+    )
 
 
 def watch(app: App, max_passes: int | None = None) -> int:
