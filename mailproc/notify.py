@@ -83,7 +83,7 @@ def send(
 
 
 def redact_rendered(app: App, rendered: Rendered) -> Rendered:
-    patterns = [privacy.ExtraPattern(p.name, p.regex) for p in app.settings.privacy.patterns]
+    patterns = app.settings.privacy.patterns
     return Rendered(
         subject=privacy.redact(rendered.subject, patterns),
         text=privacy.redact(rendered.text, patterns),

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def patterns(app: App) -> list[privacy.ExtraPattern]:
-    return [privacy.ExtraPattern(p.name, p.regex) for p in app.settings.privacy.patterns]
+    return list(app.settings.privacy.patterns)
 
 
 def scan_message(app: App, session: Session, row: Message, msg: Inbound) -> int:

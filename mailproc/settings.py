@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from mailproc.privacy import ExtraPattern
+
 # Words and phrases (matched whole, case-insensitively) that suggest an interface area or a
 # submission source; a Health Board replaces them with [areas] and [source_kinds].
 DEFAULT_AREAS: dict[str, tuple[str, ...]] = {
@@ -123,10 +125,7 @@ class Contact:
     contact: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PrivacyPattern:
-    name: str
-    regex: str
+PrivacyPattern = ExtraPattern  # one value type for the configuration and the detector
 
 
 @dataclass(frozen=True)

@@ -106,14 +106,10 @@ def _restore(issue: Issue, values: dict[str, Any]) -> None:
         setattr(issue, name, value)
 
 
-def _set_status(issue: Issue, status: str) -> None:
-    issue.status = status
-
-
 def _accept(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     if issue.status not in ("new", "awaiting-triage", "info-requested"):
         raise TriageRefused(cmd, f"{issue.reference} is already {issue.status}")
-    _set_status(issue, "accepted")
+    issue.status = "accepted"
     if cmd.args:
         issue.area = cmd.args[0]
     return f"accepted{f' (area {issue.area})' if cmd.args else ''}"
@@ -134,19 +130,19 @@ def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
         session.flush()
     issue.meeting_id = meeting.id
     if issue.status in ("new", "awaiting-triage", "info-requested", "accepted"):
-        _set_status(issue, "scheduled")
+        issue.status = "scheduled"
     return f"scheduled for the meeting of {when:%d %B %Y}" + (" (meeting created)" if created else "")
 
 
 def _info(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     _require_submitter(issue, cmd)
-    _set_status(issue, "info-requested")
+    issue.status = "info-requested"
     _mail_submitter(app, session, issue, cmd, actor, "info-request", {"question": cmd.text})
     return "information requested from the submitter"
 
 
 def _decline(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
-    _set_status(issue, "declined")
+    issue.status = "declined"
     issue.outcome = cmd.text
     sent = _mail_submitter(app, session, issue, cmd, actor, "declined", {"reason": cmd.text})
     return "declined" + ("; the submitter was told why" if sent else "")
@@ -157,7 +153,7 @@ def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     due = date.fromisoformat(cmd.args[1]) if len(cmd.args) > 1 else None
     issue.due_date = due or (app.clock().date() + timedelta(days=DEFAULT_DELEGATION_DAYS))
     issue.delegated_to = group.key
-    _set_status(issue, "delegated")
+    issue.status = "delegated"
     _mail(app, session, issue, cmd, actor, "delegated", group.contact, {"target_group": group})
     return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
 
@@ -166,17 +162,9 @@ def _escalate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     route = app.settings.escalation
     if route is None or not route.contact:
         raise TriageRefused(cmd, "no escalation route is configured ([escalation] in the config)")
-    _set_status(issue, "escalated")
-    _mail(
-        app,
-        session,
-        issue,
-        cmd,
-        actor,
-        "escalated",
-        route.contact,
-        {"route": route, "reason": cmd.text},
-    )
+    issue.status = "escalated"
+    context = {"route": route, "reason": cmd.text}
+    _mail(app, session, issue, cmd, actor, "escalated", route.contact, context)
     return f"escalated to {route.name}"
 
 
@@ -187,28 +175,19 @@ def _duplicate(app: App, session: Session, issue: Issue, cmd: Command, actor: Ac
     if target.id == issue.id:
         raise TriageRefused(cmd, "an issue cannot be a duplicate of itself")
     issue.duplicate_of_id = target.id
-    _set_status(issue, "duplicate")
+    issue.status = "duplicate"
     _mail_submitter(app, session, issue, cmd, actor, "duplicate", {"target": target})
     return f"marked as a duplicate of {target.reference}"
 
 
 def _close(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
-    _set_status(issue, "closed")
+    issue.status = "closed"
     issue.outcome = cmd.text
     told = _mail_submitter(app, session, issue, cmd, actor, "outcome", {"outcome": cmd.text})
     lists = outcome_addresses(app, exclude=issue.submitter_email)
     if lists:
-        _mail(
-            app,
-            session,
-            issue,
-            cmd,
-            actor,
-            "outcome",
-            lists,
-            {"outcome": cmd.text},
-            "outcome-lists",
-        )
+        context = {"outcome": cmd.text}
+        _mail(app, session, issue, cmd, actor, "outcome", lists, context, purpose="outcome-lists")
     whom = "the submitter and " if told else ""
     return f"closed; outcome sent to {whom}{len(lists)} list address(es)"
 
