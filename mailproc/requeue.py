@@ -25,5 +25,6 @@ def retry(app: App, quarantine_id: int) -> Outcome:
                 "raise intake.max_message_bytes and move it from the Quarantine folder back to the inbox"
             )
         row.status = "retried"
+        row.resolved_at = app.clock()
         item = SourceMessage(key=f"retry:{row.id}:{row.source_key}"[:255], raw=row.raw, size=row.raw_size)
         return pipeline.process(app, session, item)

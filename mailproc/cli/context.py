@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from mailproc.app import App, open_app
 from mailproc.config import Settings, load
 from mailproc.errors import MailprocError
 
-log = logging.getLogger("mailproc")
 T = TypeVar("T")
 
 
