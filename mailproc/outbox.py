@@ -87,7 +87,7 @@ def enqueue(
     )
     session.add(row)
     session.flush()
-    log.info("queued %s (%s) for %d recipients", message_id, template, len(addresses))
+    log.debug("queued %s (%s) for %d recipients", message_id, template, len(addresses))
     return row
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -26,6 +28,8 @@ def register(main: click.Group) -> None:
     main.add_command(quarantine)
     main.add_command(purge)
     main.add_command(remind)
+    main.add_command(register_site)
+    main.add_command(report)
     from mailproc.cli.demo import demo
 
     main.add_command(demo)
@@ -200,5 +204,43 @@ def remind(obj: Context) -> None:
         click.echo(reminders.remind(app).line())
         report = service.deliver(app)
         click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+
+    run(work)
+
+
+@click.group("register")
+def register_site() -> None:
+    """The published register: a static HTML site for the intranet."""
+
+
+@register_site.command("build")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def register_build(obj: Context, directory: Path) -> None:
+    """Write the register into DIRECTORY, replacing an earlier build."""
+    from mailproc.register import build_register
+
+    run(lambda: click.echo(build_register(obj.app(), directory, show_progress=not obj.quiet).line()))
+
+
+@click.command()
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only issues received since YYYY-MM-DD."
+)
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write a CSV.")
+@click.pass_obj
+def report(obj: Context, since: datetime | None, csv_path: Path | None) -> None:
+    """Counts by area, source and status; times to triage and outcome; overdue work."""
+    from mailproc import reports
+
+    def work() -> None:
+        result = reports.build_report(obj.app(), since.date() if since else None)
+        click.echo(reports.render_text(result), nl=False)
+        if csv_path is not None:
+            try:
+                reports.write_csv(result, csv_path)
+            except OSError as exc:
+                raise MailprocError(f"cannot write {csv_path}: {exc.strerror}") from None
+            click.echo(f"csv: {csv_path}")
 
     run(work)

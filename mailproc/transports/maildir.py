@@ -39,7 +39,7 @@ class MaildirTransport:
             log.info("message %s already in maildir %s; not written again", name, self.path)
         else:
             self._write(name, body)
-            log.info("message written to maildir %s as %s for %d recipients", self.path, name, len(targets))
+            log.debug("message written to maildir %s as %s for %d recipients", self.path, name, len(targets))
         reply = f"250 stored in maildir as {name}"
         return {a: RecipientResult(address=a, status="sent", reply=reply) for a in targets}
 
