@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from mailproc.models import Issue
-from tests.imapserver import ImapTestServer
+from tests.imapserver import ImapTestServer, free_port
 from tests.mailfactory import make_message
 from tests.samples import varied_message
 from tests.test_intake_e2e import append_all, folder_count, imap_workspace
@@ -140,3 +140,28 @@ def _year(ws: Workspace) -> int:
         return app.clock().year
     finally:
         app.engine.dispose()
+
+
+def test_watch_keeps_retrying_an_unreachable_mailbox_and_stops_on_sigterm(tmp_path: Path) -> None:
+    os.environ["MAILPROC_IMAP_PASSWORD"] = "x"
+    imap = {"host": "127.0.0.1", "port": free_port(), "security": "none", "username": "u", "timeout": 2}
+    ws = make_workspace(tmp_path / "ws", intake={"source": "imap"}, intake__imap=imap)
+    env = {**os.environ, "MAILPROC_SECRET": SECRET}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(4)
+        assert proc.poll() is None  # still trying, not crashed
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert (
+        err.count("mailbox unavailable") >= 2
+        and "reconnecting in 2 s" in err
+        and "reconnecting in 4 s" in err
+    )
