@@ -1,0 +1,291 @@
+"""The published register and the governance report, on a real SQLite workspace.
+
+Mail goes into the Maildir inbox and through `service.poll_once`; triage commands are applied
+as the CLI applies them, with an injected clock so that times to triage and outcome are known.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import itertools
+import mailbox
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailproc import reports, service
+from mailproc.app import App
+from mailproc.errors import MailprocError
+from mailproc.models import Issue
+from mailproc.privacy import find_pid
+from mailproc.register import build_register
+from mailproc.triage.apply import Actor, apply_commands
+from mailproc.triage.grammar import parse_cli
+from mailproc.triage.mail import vocabulary
+from tests.mailfactory import make_message
+from tests.workspace import ADMIN, Workspace, make_workspace
+
+CHI = "0101011237"  # valid CHI (modulus-11 check digit 7), as in test_privacy_e2e
+SPELLINGS = ("0101011237", "010 101 1237", "010101 1237")
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # GMT: London time equals UTC in early March
+SUBMITTER = "Dr Hidden Submitter <hidden.submitter@practice.example>"
+BODY = "The ward kept the patient's letter in a drawer marked zebra-quokka.\n"
+NOTE = "internal remark about the pelican ward manager"
+_calls = itertools.count()
+
+
+def _workspace(root: Path) -> Workspace:
+    ws = make_workspace(root, group={"reports_to": "Area Clinical Forum"})
+    # make_workspace merges tables, not arrays of tables: a second member is appended as TOML.
+    extra = '\n[[members]]\nname = "Ms B Pharmacist"\nrole = "Lead pharmacist"\n'
+    extra += 'organisation = "Example Hospital"\nemail = "b.pharmacist@example.nhs.scot"\n'
+    ws.config.write_text(ws.config.read_text() + extra)
+    return ws
+
+
+def _at(app: App, when: datetime) -> App:
+    return dataclasses.replace(app, clock=lambda: when)
+
+
+def _submit(ws: Workspace, subject: str, body: str = BODY, sender: str = SUBMITTER) -> None:
+    n = next(_calls)
+    raw = make_message(from_=sender, subject=subject, body=body, message_id=f"<rr-{n}@practice.example>")
+    mailbox.Maildir(ws.root / "inbox", create=True).add(raw)
+
+
+def _refs(app: App) -> dict[str, str]:
+    """Subject → reference (Maildir order is not submission order)."""
+    with app.factory() as session:
+        return {i.subject: i.reference for i in session.scalars(select(Issue))}
+
+
+def _triage(app: App, reference: str, when: datetime, *words: str) -> None:
+    later = _at(app, when)
+    with later.factory() as session, session.begin():
+        issue = session.scalars(select(Issue).where(Issue.reference == reference)).one()
+        command = parse_cli(list(words), vocabulary(later), when.date())
+        actor = Actor(ADMIN, f"cli:test-{next(_calls)}")
+        apply_commands(later, session, issue, [command], actor)
+
+
+def _site_files(site: Path) -> Iterator[tuple[Path, str]]:
+    for path in sorted(site.rglob("*")):
+        if path.is_file():
+            yield path, path.read_text(encoding="utf-8")
+
+
+def _assert_no_chi(where: str, content: str) -> None:
+    """No CHI in any spelling, nor its digits once separators are gone. (The digits-only check
+    could in principle false-alarm on dates and references running together; it does not on
+    these fixtures, and find_pid plus the spellings would still stand if it ever had to go.)"""
+    assert find_pid(content) == [], where
+    assert not [s for s in SPELLINGS if s in content], where
+    assert CHI not in re.sub(r"\D", "", content), where
+
+
+@pytest.fixture
+def populated(tmp_path: Path) -> tuple[Workspace, App, dict[str, str]]:
+    """Five issues at T0 with a known history: closed, declined, duplicate, CHI-bearing."""
+    ws = _workspace(tmp_path / "ws")
+    app = _at(ws.app(), T0)
+    _submit(ws, "Discharge letters arriving late")
+    _submit(ws, "<script>alert(1)</script>")
+    for spelling in SPELLINGS:
+        _submit(ws, f"Letter missing for CHI {spelling}", body=f"Patient {spelling} again.\n{BODY}")
+    service.poll_once(app, show_progress=False)
+    refs = _refs(app)
+    first = refs["Discharge letters arriving late"]
+    _triage(app, first, T0 + timedelta(days=1), "ACCEPT", "discharge")
+    _triage(app, first, T0 + timedelta(days=1), "MEETING", "2026-12-03")
+    _triage(app, first, T0 + timedelta(days=2), "NOTE", NOTE)
+    _triage(app, first, T0 + timedelta(days=3), "DELEGATE", "prescribing", "by", "2026-04-01")
+    _triage(app, first, T0 + timedelta(days=5), "CLOSE", "Ward 5 now sends letters the same day.")
+    _triage(
+        app, refs["<script>alert(1)</script>"], T0 + timedelta(days=1), "DECLINE", "Not an interface matter."
+    )
+    _triage(app, refs[f"Letter missing for CHI {SPELLINGS[1]}"], T0 + timedelta(days=1), "DUPLICATE", first)
+    # The administrator typed the number into the outcome: the register must still not show it.
+    _triage(
+        app,
+        refs[f"Letter missing for CHI {SPELLINGS[0]}"],
+        T0 + timedelta(days=2),
+        "CLOSE",
+        f"Fixed for {CHI}.",
+    )
+    return ws, app, refs
+
+
+def test_register_pages_list_every_issue_with_area_status_and_outcome(
+    tmp_path: Path, populated: tuple[Workspace, App, dict[str, str]]
+) -> None:
+    _, app, refs = populated
+    site = tmp_path / "site"
+    result = build_register(app, site, show_progress=False)
+    assert (result.pages, result.issues) == (3 + 5, 5)
+    assert result.line() == f"register: 8 pages for 5 issues in {site}"
+    for name in ("index.html", "issues.html", "meetings.html"):
+        assert (site / name).is_file()
+    assert {p.name for p in (site / "issues").iterdir()} == {f"{ref}.html" for ref in refs.values()}
+    listing = (site / "issues.html").read_text()
+    rows = re.findall(r"<tr><td><a href=\"issues/(IFG-[\d-]+)\.html\">.*?</tr>", listing)
+    assert sorted(rows) == sorted(refs.values())
+    first = refs["Discharge letters arriving late"]
+    row = re.search(rf"<tr><td><a href=\"issues/{first}\.html\">.*?</tr>", listing)
+    assert row is not None
+    assert "discharge" in row.group() and "closed" in row.group() and "same day" in row.group()
+    assert "declined" in listing and "Not an interface matter." in listing
+    assert f"duplicate of {first}" in listing
+    page = (site / "issues" / f"{first}.html").read_text()
+    for phrase in (
+        "received",
+        "accepted (area discharge)",
+        "scheduled for 3 Dec 2026",
+        "closed",
+        "delegated to Prescribing Operational Group, due 1 Apr 2026",
+        "2 Mar 2026",
+    ):
+        assert phrase in page, phrase
+    meetings = (site / "meetings.html").read_text()
+    assert "3 Dec 2026" in meetings and first in meetings
+
+
+def test_register_escapes_html_and_hides_people_bodies_and_notes(
+    tmp_path: Path, populated: tuple[Workspace, App, dict[str, str]]
+) -> None:
+    _, app, _ = populated
+    site = tmp_path / "site"
+    build_register(app, site, show_progress=False)
+    index = (site / "index.html").read_text()
+    assert "Area Clinical Forum" in index and "interface.group@example.nhs.scot" in index
+    assert "patient-identifiable data" in index
+    for shown in ("Dr A Example", "Chair (GP)", "Ms B Pharmacist", "Lead pharmacist", "Example Hospital"):
+        assert shown in index, shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (site / "issues.html").read_text()
+    for path, content in _site_files(site):
+        assert "<script" not in content, path
+        for secret in (
+            "a.example@",
+            "b.pharmacist@",
+            "hidden.submitter",
+            "Hidden Submitter",
+            "zebra-quokka",
+            "pelican",
+        ):
+            assert secret not in content, (path, secret)
+
+
+def test_chi_never_reaches_register_report_or_csv(
+    tmp_path: Path, populated: tuple[Workspace, App, dict[str, str]]
+) -> None:
+    _, app, _ = populated
+    site = tmp_path / "site"
+    build_register(app, site, show_progress=False)
+    files = list(_site_files(site))
+    for path, content in files:
+        _assert_no_chi(str(path), content)
+    # Not vacuous: the CHI-bearing subjects and outcome are on the pages, redacted.
+    assert sum(content.count("[CHI removed]") for _, content in files) >= 4
+    later = _at(app, T0 + timedelta(days=10))  # the CHI issue still awaiting triage is listed
+    report = reports.build_report(later)
+    text = reports.render_text(report)
+    reports.write_csv(report, tmp_path / "report.csv")
+    _assert_no_chi("report", text)
+    _assert_no_chi("csv", (tmp_path / "report.csv").read_text())
+    assert "Letter missing for CHI [CHI removed]" in text
+
+
+def test_report_figures_on_a_known_set(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    app = _at(ws.app(), T0)
+    for subject in ("Letters A", "Letters B", "Tablets C", "Bloods E"):
+        _submit(ws, subject, body="Please look at this.\n")
+    service.poll_once(app, show_progress=False)
+    _submit(ws, "Significant event analysis D", body="Please look at this.\n")
+    service.poll_once(_at(app, T0 + timedelta(days=1)), show_progress=False)
+    r = _refs(app)
+    _triage(app, r["Letters A"], T0 + timedelta(days=1), "ACCEPT", "discharge")
+    _triage(app, r["Letters A"], T0 + timedelta(days=5), "CLOSE", "Done.")
+    _triage(app, r["Letters B"], T0 + timedelta(days=3), "ACCEPT", "discharge")
+    _triage(app, r["Letters B"], T0 + timedelta(days=9), "CLOSE", "Done.")
+    _triage(app, r["Tablets C"], T0 + timedelta(days=2), "ACCEPT", "prescribing")
+    _triage(app, r["Tablets C"], T0 + timedelta(days=2), "DELEGATE", "prescribing", "by", "2026-03-06")
+    _triage(app, r["Bloods E"], T0 + timedelta(days=1), "AREA", "results")
+    _triage(app, r["Bloods E"], T0 + timedelta(days=1, hours=12), "DECLINE", "Out of scope.")
+
+    report = reports.build_report(_at(app, T0 + timedelta(days=10)))
+    rows = {row.area: row for row in report.by_area}
+    assert rows == {
+        "discharge": reports.AreaRow("discharge", 2, 0, 2, 2.0, 7.0),
+        "prescribing": reports.AreaRow("prescribing", 1, 1, 0, 2.0, None),
+        "results": reports.AreaRow("results", 1, 0, 1, 1.0, None),
+        "unassigned": reports.AreaRow("unassigned", 1, 1, 0, None, None),
+    }
+    assert dict(report.by_status) == {"awaiting-triage": 1, "delegated": 1, "closed": 2, "declined": 1}
+    assert dict(report.by_source) == {"clinician": 4, "sea": 1}
+    assert report.overdue == (
+        reports.OverdueAction(
+            r["Tablets C"], "Tablets C", "Prescribing Operational Group", date(2026, 3, 6), 6
+        ),
+    )
+    assert [(w.reference, w.days_waiting) for w in report.awaiting_triage] == [
+        (r["Significant event analysis D"], 9)
+    ]
+    assert reports.build_report(_at(app, T0 + timedelta(days=7))).awaiting_triage == ()
+
+    text = reports.render_text(report)
+    assert "5 issue(s), all issues" in text
+    assert re.search(r"discharge\s+2\s+0\s+2\s+2\.0\s+7\.0", text)
+    assert re.search(rf"{r['Tablets C']}\s+Prescribing Operational Group\s+06 Mar 2026\s+6\s+Tablets C", text)
+    path = tmp_path / "areas.csv"
+    reports.write_csv(report, path)
+    with path.open(newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert list(table[0]) == list(reports.CSV_HEADER)
+    assert table[0] == {"area": "discharge", "received": "2", "open": "0", "closed": "2",
+                        "median_days_to_triage": "2.0", "median_days_to_outcome": "7.0"}  # fmt: skip
+    assert table[-1]["area"] == "unassigned" and table[-1]["median_days_to_triage"] == ""
+
+    since = reports.build_report(_at(app, T0 + timedelta(days=10)), since=date(2026, 3, 3))
+    assert since.total == 1 and [row.area for row in since.by_area] == ["unassigned"]
+    assert since.overdue == report.overdue  # today's work owed, whatever the period
+
+
+def test_rebuild_replaces_the_site_and_refuses_foreign_directories(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    app = ws.app()
+    site = tmp_path / "out" / "site"
+    assert build_register(app, site, show_progress=False).pages == 3  # an empty register
+    (site / "stale.html").write_text("old")
+    _submit(ws, "Referrals bounced")
+    service.poll_once(app, show_progress=False)
+    assert build_register(app, site, show_progress=False).issues == 1
+    assert not (site / "stale.html").exists() and len(list((site / "issues").iterdir())) == 1
+    assert [p.name for p in site.parent.iterdir()] == ["site"]  # no staging or old copies left
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    with pytest.raises(MailprocError, match="not written by"):
+        build_register(app, foreign, show_progress=False)
+    assert (foreign / "thesis.tex").read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_cli_register_build_and_report(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    _submit(ws, "Discharge letters arriving late")
+    ws.cli("poll")
+    site = tmp_path / "site"
+    built = ws.cli("register", "build", str(site))
+    assert built.stdout.strip() == f"register: 4 pages for 1 issues in {site}"
+    assert (site / "issues.html").is_file()
+    out = tmp_path / "report.csv"
+    shown = ws.cli("report", "--since", "2026-01-01", "--csv", str(out))
+    assert "By interface area" in shown.stdout and "discharge" in shown.stdout
+    assert out.read_text().splitlines()[0] == ",".join(reports.CSV_HEADER)
+    bad = ws.cli("report", "--since", "yesterday", check=False)
+    assert bad.returncode == 2
