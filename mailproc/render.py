@@ -94,6 +94,20 @@ class Renderer:
                     problems.append(f"{path}: missing")
                 except jinja2.TemplateSyntaxError as exc:
                     problems.append(f"{path} line {exc.lineno}: {exc.message}")
+        problems += self._check_pages()
+        return problems
+
+    def _check_pages(self) -> list[str]:
+        """The register's page templates (and shared layouts) must compile too."""
+        problems: list[str] = []
+        for folder in ("register", "layout"):
+            dirs = [root / folder for root in self.roots if (root / folder).is_dir()]
+            names = {p.name for d in dirs for p in d.iterdir()}
+            for name in sorted(n for n in names if n.endswith(".j2")):
+                try:
+                    self.env.get_template(f"{folder}/{name}")
+                except jinja2.TemplateSyntaxError as exc:
+                    problems.append(f"{folder}/{name} line {exc.lineno}: {exc.message}")
         return problems
 
     def render(self, name: str, context: Mapping[str, object]) -> Rendered:
