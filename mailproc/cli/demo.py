@@ -20,6 +20,7 @@ from mailproc.app import App, open_app
 from mailproc.cli.context import run
 from mailproc.config import load
 from mailproc.models import Issue, OutboxMessage
+from mailproc.register import build_register
 
 CONFIG = """\
 # A throw-away demo workspace made by `mailproc demo`.
@@ -86,6 +87,8 @@ def _demo(directory: Path | None) -> None:
     _submissions(app, inbox)
     _reply_threads(app, inbox)
     _triage(app, inbox)
+    _step("7. The published register for the intranet (patient identifiers removed)")
+    click.echo(build_register(app, root / "register", show_progress=False).line())
     click.echo(f"\nEverything sent is in {root / 'outbox'}; try:")
     click.echo(f"  mailproc --config {root / 'config.toml'} issues show IFG-{app.clock().year}-0001")
 
