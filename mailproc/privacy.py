@@ -73,8 +73,9 @@ class CompiledPatterns:
 # processors brings no-break spaces and Unicode hyphens/dashes, which must not hide a number.
 _SEP = "[ \u00a0\u202f\\-\u2010\u2011\u2013]"
 
-# The three spellings: 3-3-4, 6-4 and contiguous. The alternatives cannot both match at one
-# position (they differ at offsets 3 and 6), and a span can never contain the start of
+# The spellings: 3-3-4, 2-2-2-4 (a CHI written as its date, DD MM YY, then the rest), 6-4
+# and contiguous. The alternatives cannot both match at one position (their first
+# separators sit at different offsets), and a span can never contain the start of
 # another candidate, so a plain non-overlapping scan sees every candidate. The lookarounds
 # keep the 10 digits from being a slice of a longer digit run (12-digit numbers,
 # 11-digit phones such as 07700900123 or 0131 242 1000, where "131 242 1000" follows a 0).
@@ -84,6 +85,7 @@ _SEP = "[ \u00a0\u202f\\-\u2010\u2011\u2013]"
 _CANDIDATE = re.compile(
     rf"[0-9](?<![0-9]{{2}})"
     rf"(?:[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"
+    rf"|[0-9]{_SEP}[0-9]{{2}}{_SEP}[0-9]{{2}}{_SEP}[0-9]{{4}}"
     rf"|[0-9]{{5}}{_SEP}[0-9]{{4}}"
     rf"|[0-9]{{9}})(?![0-9])"
 )

@@ -139,6 +139,8 @@ SPACINGS: dict[str, Callable[[str], str]] = {
     "3-3-4 hyphens": lambda d: f"{d[:3]}-{d[3:6]}-{d[6:]}",
     "6-4 space": lambda d: f"{d[:6]} {d[6:]}",
     "6-4 hyphen": lambda d: f"{d[:6]}-{d[6:]}",
+    "2-2-2-4 spaces": lambda d: f"{d[:2]} {d[2:4]} {d[4:6]} {d[6:]}",
+    "2-2-2-4 hyphens": lambda d: f"{d[:2]}-{d[2:4]}-{d[4:6]}-{d[6:]}",
 }
 
 CONTEXTS: tuple[str, ...] = (
