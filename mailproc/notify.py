@@ -58,8 +58,10 @@ def send(
     if not recipients:
         return None
     rendered = app.renderer.render(out.template, {**base_context(app), "issue": issue, **context})
+    topic = issue.subject if issue else None
     if _must_redact(app, recipients):
         rendered = redact_rendered(app, rendered)
+        topic = privacy.redact(topic, app.settings.privacy.patterns) if topic else None
     reference = issue.reference if issue else None
     message_id = make_message_id(reference, out.purpose, out.unique, app.domain)
     envelope = Envelope(
@@ -67,7 +69,7 @@ def send(
         in_reply_to=out.in_reply_to,
         references=out.references,
         auto=out.auto,
-        thread_topic=issue.subject if issue else None,
+        thread_topic=topic,  # Outlook shows it: it passes the same redaction as the subject
         # One Thread-Index per issue, so Outlook shows every email about it as one thread.
         thread_index=thread_index(issue.reference, issue.created_at) if issue else None,
     )

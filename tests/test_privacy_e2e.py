@@ -30,17 +30,18 @@ SUBMITTER = "gp@example-practice.scot.nhs.uk"
 
 
 def _digits_in(raw: bytes) -> bool:
+    """Whether the CHI's digits are anywhere in the decoded message: every header
+    (Subject, Thread-Topic, …) and every text part."""
     text = email.message_from_bytes(raw, policy=email.policy.default)
-    flat = "".join(
-        part.get_content() for part in text.walk() if part.get_content_maintype() == "text"
-    ) + str(text["Subject"])
-    return CHI in "".join(ch for ch in flat if ch.isdigit())
+    parts = [part.get_content() for part in text.walk() if part.get_content_maintype() == "text"]
+    headers = [f"{value}" for part in text.walk() for _name, value in part.items()]
+    return any(CHI in "".join(ch for ch in chunk if ch.isdigit()) for chunk in [*parts, *headers])
 
 
 def _submit(app: App, inbox: Path, spelling: str, n: int) -> None:
     body = f"Patient CHI {spelling} was discharged without a letter.\nThe ward did not phone.\n"
     raw = make_message(
-        from_=f"Dr GP <{SUBMITTER.replace('@', f'+{n}@')}>", subject=f"Missing discharge letter {n}",
+        from_=f"Dr GP <{SUBMITTER.replace('@', f'+{n}@')}>", subject=f"Missing letter {n}, CHI {spelling}",
         body=body, message_id=f"<pid-{n}@example.nhs.scot>",
         attachments=[Attach(f"letter for {spelling}.pdf", b"%PDF-1.4 test", "application/pdf")],
     )  # fmt: skip
