@@ -23,18 +23,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with the pragmas mailproc relies on (SQLite: WAL, foreign keys, busy wait)."""
+    """An engine with the pragmas mailproc relies on (SQLite: WAL, foreign keys, busy wait).
+
+    Bound parameters are hidden from error messages: they carry message text, which may
+    hold patient identifiers, and errors end up in logs and quarantine reasons.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN
         # instead so two pollers serialise cleanly rather than failing on lock upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

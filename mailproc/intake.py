@@ -89,7 +89,7 @@ def log_message(
         message_id=msg.message_id,
         sha256=msg.sha256,
         kind=entry.kind,
-        from_address=msg.from_address or ", ".join(msg.from_addresses),
+        from_address=(msg.from_address or ", ".join(msg.from_addresses))[:320],
         from_name=msg.from_name,
         subject=msg.subject,
         sent_at=msg.date,
@@ -132,7 +132,7 @@ def add_event(
     event = Event(
         issue_id=issue.id if issue else None,
         at=now,
-        actor=actor or "unknown",
+        actor=(actor or "unknown")[:320],
         via=via,
         action=action,
         detail=detail,
