@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mailproc.models import Issue, Quarantined
 from tests.mailfactory import make_message
-from tests.workspace import make_workspace
+from tests.workspace import Workspace, make_workspace
 
 
 def test_message_failing_three_times_is_quarantined(tmp_path: Path) -> None:
@@ -38,3 +38,23 @@ def test_message_failing_three_times_is_quarantined(tmp_path: Path) -> None:
     assert held.raw is not None and b"BOOM" in held.raw  # nothing lost
     assert subjects == ["An ordinary submission"]  # the failed attempts left nothing behind
     assert len(list((ws.root / "inbox" / ".Quarantine" / "cur").iterdir())) == 1
+
+
+def test_sender_we_could_not_answer_still_opens_an_issue(tmp_path: Path) -> None:
+    """An address the parser reads but no mail server would accept (an underscore in the
+    host) must not make the acknowledgement fail the whole submission."""
+    ws = make_workspace(tmp_path / "ws")
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    box.add(make_message(from_="Dr X <dr.x@mail_host.example.nhs.uk>", message_id="<odd-1@example.nhs.scot>"))
+    out = ws.cli("poll").stdout
+    assert out.startswith("1 new issue(s)") and "0 quarantined" in out and "sent 1," in out  # triage only
+    shown = ws.cli("issues", "show", f"IFG-{_year(ws)}-0001", "--json").stdout
+    assert "ack-withheld" in shown and "could not be trusted" in shown
+
+
+def _year(ws: Workspace) -> int:
+    app = ws.app()
+    try:
+        return app.clock().year
+    finally:
+        app.engine.dispose()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
 
+from mailproc.headers import safe_address
 from mailproc.parsing.fields import decode_words
 
 _HAS_STRICT = "strict" in inspect.signature(email.utils.getaddresses).parameters
@@ -145,4 +146,12 @@ def _plain_addr_spec(addr: str) -> bool:
     local, at, domain = addr.rpartition("@")
     if len(addr) > _MAX_ADDRESS or not at or not local or not domain or "@" in local.strip('"'):
         return False
-    return not any(ch.isspace() or ord(ch) < 32 or ch in "<>()," for ch in addr)
+    if any(ch.isspace() or ord(ch) < 32 or ch in "<>()," for ch in addr):
+        return False
+    # Trusted means we can answer it: the outgoing side must accept the very same address,
+    # or an acknowledgement would fail the whole transaction and the submission with it.
+    try:
+        safe_address(addr)
+    except ValueError:
+        return False
+    return True
