@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import mailbox
 from pathlib import Path
 
 from sqlalchemy import select
 
-from mailproc.models import Issue, Quarantined
+from mailproc.models import Event, Issue, OutboxMessage, Quarantined
 from tests.mailfactory import make_message
-from tests.workspace import Workspace, make_workspace
+from tests.workspace import ADMIN, Workspace, make_workspace
 
 
 def test_message_failing_three_times_is_quarantined(tmp_path: Path) -> None:
@@ -58,3 +60,23 @@ def _year(ws: Workspace) -> int:
         return app.clock().year
     finally:
         app.engine.dispose()
+
+
+def test_error_replies_to_an_admin_are_capped_per_day(tmp_path: Path) -> None:
+    """An admin's auto-responder without Auto-Submitted answering every error: no loop."""
+    ws = make_workspace(tmp_path / "ws")
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    box.add(make_message(subject="Discharge letters late", message_id="<first@example.nhs.scot>"))
+    ws.cli("poll")
+    app = ws.app()
+    with app.factory() as s:
+        request = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "triage-request")).one()
+    tagged = email.message_from_bytes(request.raw, policy=email.policy.default)["Subject"]
+    for i in range(25):
+        box.add(make_message(from_=ADMIN, subject=f"RE: {tagged}", body="I am away until Monday.\n",
+                             message_id=f"<away-{i}@example.nhs.scot>"))  # fmt: skip
+    ws.cli("poll")
+    with app.factory() as s:
+        errors = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "command-error")).all()
+        withheld = s.scalars(select(Event).where(Event.action == "reply-withheld")).all()
+    assert (len(errors), len(withheld)) == (20, 5)

@@ -9,7 +9,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailproc import intake, notify
+from mailproc import intake, notify, outbox
 from mailproc.app import App
 from mailproc.compose import parse_our_message_id
 from mailproc.inbound import Inbound
@@ -176,6 +176,15 @@ def _confirm(
     )
 
 
+ERROR_TEMPLATES = ("command-error", "command-rejected")
+ERROR_REPLIES_PER_DAY = 20
+
+
+def _errors_today(app: App, session: Session, admin: str) -> int:
+    since = app.clock() - timedelta(days=1)
+    return outbox.automatic_sent_to(session, admin, since, templates=ERROR_TEMPLATES)
+
+
 def _reply(
     app: App,
     session: Session,
@@ -185,6 +194,12 @@ def _reply(
     context: dict[str, object],
 ) -> None:
     admin = msg.from_address
+    if template in ERROR_TEMPLATES and _errors_today(app, session, admin) >= ERROR_REPLIES_PER_DAY:
+        # An administrator's auto-responder that sets no Auto-Submitted header would answer
+        # each error with another tagged email: a loop. Past the cap, errors are only logged.
+        intake.add_event(session, issue, admin, msg.message_id, "reply-withheld", app.clock(),
+                         reason=f"more than {ERROR_REPLIES_PER_DAY} error replies today")  # fmt: skip
+        return
     token = make_token(app.settings.triage.secret, issue.reference, admin, app.clock()) if issue else ""
     out = notify.Outgoing(
         template=template,
