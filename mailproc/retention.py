@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from mailproc import privacy
 from mailproc.app import App
 from mailproc.db import transaction
 from mailproc.intake import add_event
-from mailproc.models import Issue, Message, Quarantined
+from mailproc.models import Event, Issue, Message, Quarantined
 from mailproc.pid import patterns
 
 log = logging.getLogger(__name__)
@@ -82,20 +83,39 @@ def _apply(app: App, session: Session, todo: list[Message], quarantined: list[Qu
     extra = patterns(app)
     per_issue: Counter[int] = Counter()
     for m in todo:
-        m.raw = None
-        m.purged_at = now
-        m.text = m.redacted_text or privacy.redact(m.text, extra)
-        m.visible_text = privacy.redact(m.visible_text, extra)
-        for a in m.attachments:
-            a.data = None
+        _purge_message(m, extra, now)
         if m.issue_id is not None:
             per_issue[m.issue_id] += 1
     for q in quarantined:
         q.raw = None
+        q.reason = privacy.redact(q.reason, extra)
     for issue_id, count in per_issue.items():
         issue = session.get(Issue, issue_id)
+        if issue is not None:
+            _redact_issue(session, issue, extra)
         add_event(session, issue, "mailproc", "purge", "purged", now, messages=count)
     add_event(
         session, None, "mailproc", "purge", "purge-run", now,
         messages=len(todo), quarantined=len(quarantined),
     )  # fmt: skip
+
+
+def _purge_message(m: Message, extra: Sequence[privacy.ExtraPattern], now: datetime) -> None:
+    """Past retention only the redacted form of anything a sender wrote is kept."""
+    m.raw = None
+    m.purged_at = now
+    m.text = m.redacted_text or privacy.redact(m.text, extra)
+    m.visible_text = privacy.redact(m.visible_text, extra)
+    m.subject = privacy.redact(m.subject, extra)
+    for a in m.attachments:
+        a.data = None
+        a.filename = privacy.redact(a.filename, extra)
+
+
+def _redact_issue(session: Session, issue: Issue, extra: Sequence[privacy.ExtraPattern]) -> None:
+    issue.subject = privacy.redact(issue.subject, extra)
+    issue.outcome = privacy.redact(issue.outcome, extra) if issue.outcome else issue.outcome
+    for event in session.scalars(select(Event).where(Event.issue_id == issue.id)):
+        text = event.detail.get("text")
+        if isinstance(text, str) and text:
+            event.detail = {**event.detail, "text": privacy.redact(text, extra)}

@@ -119,6 +119,9 @@ def test_purge_removes_old_raw_mail_but_keeps_held_issues(tmp_path: Path) -> Non
         assert messages["0002"].raw is not None
         assert messages["0001"].raw is None and messages["0003"].raw is None
         assert CHI not in messages["0001"].text and "[CHI removed]" in messages["0001"].text
+        purged = messages["0001"]
+        assert "[CHI removed]" in purged.subject and CHI not in purged.issue.subject
+        assert all(CHI not in a.filename for a in purged.attachments)
         kept = session.scalars(select(Attachment).where(Attachment.data.is_not(None))).all()
         assert len(kept) == 1
         actions = [e.action for e in session.scalars(select(Event))]
