@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailproc import db
 from mailproc.config import Settings
+from mailproc.errors import MailprocError
 from mailproc.models import utcnow
 from mailproc.render import Renderer
 
@@ -33,7 +35,13 @@ class App:
 
 def open_app(settings: Settings, auto_upgrade: bool = True) -> App:
     """Connect to the database (bringing its schema up to date) and load templates."""
-    engine = db.make_engine(settings.database_url)
-    db.ensure_schema(engine, auto_upgrade=auto_upgrade)
+    try:
+        engine = db.make_engine(settings.database_url)
+        db.ensure_schema(engine, auto_upgrade=auto_upgrade)
+    except (OperationalError, OSError) as exc:
+        raise MailprocError(
+            f"cannot open the database configured as database.url in {settings.path}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
     renderer = Renderer(settings.group.templates_dir, settings.group.timezone)
     return App(settings, engine, db.session_factory(engine), renderer)

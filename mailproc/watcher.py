@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from sqlalchemy.exc import OperationalError
+
 from mailproc.app import App
 from mailproc.errors import SourceError
 from mailproc.poller import run_pass
@@ -48,10 +50,11 @@ class Watcher:
                 try:
                     passes += self._session(max_passes, passes)
                     failures = 0
-                except SourceError as exc:
+                except (SourceError, OperationalError) as exc:  # mailbox or database away
                     failures += 1
                     delay = min(MAX_BACKOFF_SECONDS, 2 ** min(failures, 9))
-                    log.warning("mailbox unavailable (%s); reconnecting in %d s", exc, delay)
+                    what = "mailbox" if isinstance(exc, SourceError) else "database"
+                    log.warning("%s unavailable (%s); reconnecting in %d s", what, exc, delay)
                     self._sleep(delay)
         except _Stop:
             pass

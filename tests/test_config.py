@@ -80,3 +80,10 @@ def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load(example)
     assert settings.escalation is not None
     assert settings.groups["prescribing"].contact == ("prescribing.lead@example.nhs.scot",)
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, db_url="postgresql+psycopg://postgres@127.0.0.1:9/none")
+    proc = ws.cli("issues", "list", check=False)
+    assert proc.returncode == 1
+    assert "database.url" in proc.stderr and "Traceback" not in proc.stderr

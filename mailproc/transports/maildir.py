@@ -35,11 +35,15 @@ class MaildirTransport:
         # Maildir files use the local line ending; the outbox stores SMTP's CRLF.
         body = ENVELOPE_HEADER + b": " + rcpt + b"\n" + raw.replace(b"\r\n", b"\n")
         name = self._name(raw, targets)
-        if self._exists(name):
-            log.info("message %s already in maildir %s; not written again", name, self.path)
-        else:
-            self._write(name, body)
-            log.debug("message written to maildir %s as %s for %d recipients", self.path, name, len(targets))
+        try:
+            if self._exists(name):
+                log.info("message %s already in maildir %s; not written again", name, self.path)
+            else:
+                self._write(name, body)
+                log.debug("wrote %s to maildir %s for %d recipients", name, self.path, len(targets))
+        except OSError as exc:  # a full disk or a missing mount: try again later, like a 4xx
+            log.error("cannot write to outbox maildir %s: %s", self.path, exc)
+            return {a: RecipientResult(address=a, status="retry", reply=f"451 {exc}") for a in targets}
         reply = f"250 stored in maildir as {name}"
         return {a: RecipientResult(address=a, status="sent", reply=reply) for a in targets}
 
