@@ -56,7 +56,8 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
         return log_automatic(app, session, item, msg, route)
     if route.kind is Kind.COMMAND:
         result = triage_mail.handle(app, session, item, msg)
-        return Outcome(fate=result.fate, result="command", reference=result.reference, reason=result.reason)
+        counted = "quarantined" if result.fate == "quarantine" else "command"
+        return Outcome(fate=result.fate, result=counted, reference=result.reference, reason=result.reason)
     if route.kind is Kind.REPLY and route.reference:
         return thread_reply(app, session, item, msg, route.reference)
     return new_submission(app, session, item, msg, route)

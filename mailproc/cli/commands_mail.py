@@ -9,7 +9,7 @@ import click
 from mailproc import outbox, service
 from mailproc.cli.context import Context, run
 from mailproc.db import transaction
-from mailproc.errors import ConfigError
+from mailproc.errors import ConfigError, MailprocError
 from mailproc.timefmt import local
 
 
@@ -59,6 +59,7 @@ def poll(obj: Context, backlog: bool) -> None:
         click.echo(
             f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
         )
+        _fail_on(summary.failed, report.failed)
 
     run(work)
 
@@ -78,6 +79,7 @@ def send(obj: Context) -> None:
     def work() -> None:
         report = service.deliver(obj.app())
         click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+        _fail_on(0, report.failed)
 
     run(work)
 
@@ -122,3 +124,14 @@ def outbox_retry(obj: Context, outbox_id: int) -> None:
             click.echo(f"message {row.id} queued again")
 
     run(work)
+
+
+def _fail_on(unprocessed: int, undelivered: int) -> None:
+    """Exit 1 when part of the work failed (after the summary line has been printed)."""
+    problems = []
+    if unprocessed:
+        problems.append(f"{unprocessed} message(s) could not be processed and stay in the mailbox for retry")
+    if undelivered:
+        problems.append(f"{undelivered} outgoing message(s) failed; see `mailproc outbox list --failed`")
+    if problems:
+        raise MailprocError("; ".join(problems))
