@@ -89,7 +89,8 @@ def _demo(directory: Path | None) -> None:
     _triage(app, inbox)
     _step("7. The published register for the intranet (patient identifiers removed)")
     click.echo(build_register(app, root / "register", show_progress=False).line())
-    click.echo(f"\nEverything sent is in {root / 'outbox'}; try:")
+    click.echo(f"\nEverything sent is in {root / 'outbox'}; to look around (the secret is this demo's own):")
+    click.echo(f"  export MAILPROC_DEMO_SECRET={os.environ['MAILPROC_DEMO_SECRET']}")
     click.echo(f"  mailproc --config {root / 'config.toml'} issues show IFG-{app.clock().year}-0001")
 
 
