@@ -17,6 +17,7 @@ from mailproc.models import Issue
 from tests.imapserver import ImapTestServer, free_port
 from tests.mailfactory import make_message
 from tests.samples import varied_message
+from tests.smtpserver import SmtpTestServer
 from tests.test_intake_e2e import append_all, folder_count, imap_workspace
 from tests.workspace import SECRET, Workspace, make_workspace
 
@@ -165,3 +166,23 @@ def test_watch_keeps_retrying_an_unreachable_mailbox_and_stops_on_sigterm(tmp_pa
         and "reconnecting in 2 s" in err
         and "reconnecting in 4 s" in err
     )
+
+
+def test_check_connect_logs_in_to_mailbox_and_smtp(
+    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer
+) -> None:
+    os.environ["MAILPROC_IMAP_PASSWORD"] = imap.password
+    mailbox_settings = {"host": imap.host, "port": imap.port, "security": "none", "username": imap.username}
+    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"}
+    ws = make_workspace(
+        tmp_path / "ws", intake={"source": "imap"}, intake__imap=mailbox_settings,
+        outbound={"transport": "smtp"}, outbound__smtp=smtp,
+    )  # fmt: skip
+    out = ws.cli("check", "--connect").stdout
+    assert "mailbox: connected" in out and f"SMTP 127.0.0.1:{smtp_server.port} (none) answered 250" in out
+    assert smtp_server.messages == []  # nothing was sent
+
+    closed = {**smtp, "port": free_port()}
+    broken = make_workspace(tmp_path / "ws2", outbound={"transport": "smtp"}, outbound__smtp=closed)
+    result = broken.cli("check", "--connect", check=False)
+    assert result.returncode == 1 and f"SMTP server 127.0.0.1:{closed['port']}" in result.stderr

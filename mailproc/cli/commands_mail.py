@@ -11,6 +11,7 @@ from mailproc.cli.context import Context, run
 from mailproc.db import transaction
 from mailproc.errors import ConfigError, MailprocError
 from mailproc.timefmt import local
+from mailproc.transports.smtp import SmtpTransport
 
 
 def register(main: click.Group) -> None:
@@ -22,7 +23,7 @@ def register(main: click.Group) -> None:
 
 
 @click.command()
-@click.option("--connect", is_flag=True, help="Also log in to the mailbox.")
+@click.option("--connect", is_flag=True, help="Also log in to the mailbox (and the SMTP server).")
 @click.pass_obj
 def check(obj: Context, connect: bool) -> None:
     """Validate the configuration, database schema and templates."""
@@ -38,6 +39,8 @@ def check(obj: Context, connect: bool) -> None:
         if connect:
             service.connect(app).close()
             click.echo("mailbox: connected")
+            if app.settings.outbound.smtp is not None and app.settings.outbound.transport == "smtp":
+                click.echo(SmtpTransport(app.settings.outbound.smtp).probe())
         names = ", ".join(app.renderer.names())
         click.echo(f"ok: configuration {obj.config_path}, schema current, templates {names}")
 

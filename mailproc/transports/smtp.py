@@ -101,6 +101,20 @@ class SmtpTransport:
         reply = smtp.data_reply or (250, b"accepted")
         return _refused(targets, refused, "sent", format_reply(*reply))
 
+    def probe(self) -> str:
+        """Connect, secure and log in without sending anything (`mailproc check --connect`)."""
+        s = self.settings
+        try:
+            smtp = self._connect()
+            try:
+                self._authenticate(smtp)
+                code, text = smtp.noop()
+            finally:
+                _quit(smtp)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransportError(f"SMTP server {s.host}:{s.port} ({s.security}): {_describe(exc)}") from exc
+        return f"SMTP {s.host}:{s.port} ({s.security}) answered {format_reply(code, text)}"
+
     def _connect(self) -> _SMTP:
         s = self.settings
         context = ssl.create_default_context()
