@@ -22,6 +22,12 @@ from tests.test_intake_e2e import append_all, folder_count, imap_workspace
 from tests.workspace import SECRET, Workspace, make_workspace
 
 
+def _start_watch(ws: Workspace) -> subprocess.Popen[str]:
+    env = {**os.environ, "MAILPROC_SECRET": SECRET}
+    command = [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"]
+    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+
+
 def _issue_count(ws: Workspace) -> int:
     app = ws.app()
     try:
@@ -37,11 +43,7 @@ def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, i
     config = ws.config.read_text().replace("batch_size = 50", "batch_size = 50\npoll_interval = 300")
     ws.config.write_text(config)
     ws.cli("db", "upgrade")
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"],
-        env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _start_watch(ws)
     try:
         time.sleep(2)
         append_all(imap, [varied_message(i) for i in range(3)])
@@ -147,11 +149,7 @@ def test_watch_keeps_retrying_an_unreachable_mailbox_and_stops_on_sigterm(tmp_pa
     os.environ["MAILPROC_IMAP_PASSWORD"] = "x"
     imap = {"host": "127.0.0.1", "port": free_port(), "security": "none", "username": "u", "timeout": 2}
     ws = make_workspace(tmp_path / "ws", intake={"source": "imap"}, intake__imap=imap)
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"],
-        env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _start_watch(ws)
     try:
         time.sleep(4)
         assert proc.poll() is None  # still trying, not crashed
