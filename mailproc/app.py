@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -27,6 +27,10 @@ class App:
     # Importing an existing mailbox (`poll --backlog`): log everything, but send no
     # acknowledgements or triage requests for mail that may be months old.
     backlog: bool = False
+
+    def today(self) -> date:
+        """Today's date in the group's time zone (due dates, meeting dates, "overdue")."""
+        return self.clock().astimezone(self.settings.group.timezone).date()
 
     @property
     def domain(self) -> str:

@@ -1,7 +1,8 @@
 """Every email mailproc sends is queued here: render, redact, compose, enqueue.
 
-This is the one gate outgoing mail passes, so the privacy redaction and the per-address
-limit on automatic mail cannot be skipped by a caller.
+This is the one gate outgoing mail passes, so the privacy redaction (subject, Thread-Topic,
+text and HTML) cannot be skipped by a caller, and an Outgoing marked `rate_limited` always
+meets the per-address daily limit on automatic replies.
 """
 
 from __future__ import annotations
@@ -42,12 +43,7 @@ class Outgoing:
 
 def base_context(app: App) -> dict[str, Any]:
     s = app.settings
-    return {
-        "group": s.group,
-        "members": s.members,
-        "areas": tuple(s.areas),
-        "now": app.clock(),
-    }
+    return {"group": s.group, "members": s.members}
 
 
 def send(

@@ -140,7 +140,7 @@ def page_context(app: App, root: str, values: Mapping[str, object]) -> dict[str,
     context: dict[str, object] = {
         "group": GroupView(s.name, s.address, s.reports_to),
         "root": root,
-        "generated": _day(app.clock().astimezone(s.timezone).date()),
+        "generated": _day(app.today()),
         **values,
     }
     return {key: _scrub(value, extra) for key, value in context.items()}

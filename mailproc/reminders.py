@@ -41,11 +41,11 @@ def remind(app: App) -> ReminderReport:
 
 
 def _today_local(app: App) -> str:
-    return app.clock().astimezone(app.settings.group.timezone).date().isoformat()
+    return app.today().isoformat()
 
 
 def _overdue(app: App, session: Session) -> list[Issue]:
-    today = app.clock().astimezone(app.settings.group.timezone).date()
+    today = app.today()
     stmt = select(Issue).where(Issue.status == "delegated", Issue.due_date < today).order_by(Issue.due_date)
     return list(session.scalars(stmt))
 

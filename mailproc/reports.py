@@ -112,7 +112,7 @@ def build_report(app: App, since: date | None = None) -> Report:
         by_area=_area_rows(period),
         by_source=_counted(f.source for f in period),
         by_status=_status_counts(period),
-        overdue=_overdue(app, facts, now.astimezone(tz).date()),
+        overdue=_overdue(app, facts, app.today()),
         awaiting_triage=_waiting(facts, now),
     )
 

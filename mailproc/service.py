@@ -63,8 +63,4 @@ def _added(reports: list[DeliveryReport]) -> DeliveryReport:
 
 def watch(app: App, max_passes: int | None = None) -> int:
     """Process mail as it arrives until SIGTERM/SIGINT; returns the number of passes."""
-    return Watcher(app, lambda: connect(app), lambda: _deliver_quietly(app)).run(max_passes)
-
-
-def _deliver_quietly(app: App) -> None:
-    deliver(app)
+    return Watcher(app, lambda: connect(app), lambda: deliver(app)).run(max_passes)

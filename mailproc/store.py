@@ -22,8 +22,7 @@ class DbThreadLookup:
         self.domain = domain
 
     def issue_for_reference(self, reference: str) -> str | None:
-        found = self.session.scalar(select(Issue.reference).where(Issue.reference == reference))
-        return found
+        return self.session.scalar(select(Issue.reference).where(Issue.reference == reference))
 
     def issue_for_message_ids(self, ids: Sequence[str]) -> str | None:
         for mid in reversed(ids):  # the nearest ancestor is last in References

@@ -28,7 +28,7 @@ class _Stop(BaseException):
 class Watcher:
     """Runs until SIGTERM or SIGINT; a signal during a pass lets that pass finish."""
 
-    def __init__(self, app: App, open_source: Callable[[], Source], deliver: Callable[[], None]) -> None:
+    def __init__(self, app: App, open_source: Callable[[], Source], deliver: Callable[[], object]) -> None:
         self.app = app
         self.open_source = open_source
         self.deliver = deliver

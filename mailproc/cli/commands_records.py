@@ -120,7 +120,7 @@ def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
 
     def work() -> None:
         app = obj.app()
-        today = app.clock().astimezone(app.settings.group.timezone).date()
+        today = app.today()
         try:
             command = parse_cli(words, vocabulary(app), today)
         except CommandError as exc:

@@ -151,9 +151,7 @@ def _decline(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
 def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     group = app.settings.groups[cmd.args[0]]
     due = date.fromisoformat(cmd.args[1]) if len(cmd.args) > 1 else None
-    issue.due_date = due or (
-        app.clock().astimezone(app.settings.group.timezone).date() + timedelta(days=DEFAULT_DELEGATION_DAYS)
-    )
+    issue.due_date = due or (app.today() + timedelta(days=DEFAULT_DELEGATION_DAYS))
     issue.delegated_to = group.key
     issue.status = "delegated"
     _mail(app, session, issue, cmd, actor, "delegated", group.contact, {"target_group": group})

@@ -62,9 +62,7 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
     scan_message(app, session, row, msg)
     actor = Actor(address=msg.from_address, via=msg.message_id)
     try:
-        parsed = parse_commands(
-            text, vocabulary(app), app.clock().astimezone(app.settings.group.timezone).date()
-        )
+        parsed = parse_commands(text, vocabulary(app), app.today())
         applied = apply_commands(app, session, issue, parsed.commands, actor)
     except (CommandError, TriageRefused) as exc:
         row.detail = {**row.detail, "error": str(exc)}
