@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailproc.classify import ClassifyContext, Kind, classify
-from mailproc.parse import ParseError, parse
+from mailproc.intake.classify import ClassifyContext, Kind, classify
+from mailproc.intake.parsing.parser import ParseError, parse
 
 MUST_BE_AUTOMATIC = frozenset({"bounce_or_auto", "autoreply"})
 NOT_AUTOMATIC_DIR = "sisimai-set-of-emails/maildir/not/"

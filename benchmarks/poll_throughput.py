@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from mailproc.models import OutboxMessage  # noqa: E402
+from mailproc.store.models import OutboxMessage  # noqa: E402
 from tests.imapserver import ImapTestServer  # noqa: E402
 from tests.samples import varied_message  # noqa: E402
 from tests.workspace import SECRET, Workspace, make_workspace  # noqa: E402

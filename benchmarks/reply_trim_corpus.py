@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-failures", action="store_true", help="print a diff per miss")
     parser.add_argument(
         "--impl",
-        default="mailproc.replytrim:visible_reply",
+        default="mailproc.intake.replytrim:visible_reply",
         help="MODULE:FUNCTION to measure instead of mailproc's trimmer",
     )
     args = parser.parse_args(argv)

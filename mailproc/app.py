@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailproc import db
 from mailproc.config import Settings
 from mailproc.errors import MailprocError
-from mailproc.models import utcnow
-from mailproc.render import Renderer
+from mailproc.outbound.render import Renderer
+from mailproc.store import db
+from mailproc.store.models import utcnow
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from mailproc import service
-from mailproc.db import transaction
-from mailproc.models import Issue, Message, OutboxMessage
-from mailproc.outbox import DeliveryReport
-from mailproc.poller import PassSummary
+from mailproc.intake import runner as service
+from mailproc.intake.passes import PassSummary
+from mailproc.outbound.outbox import DeliveryReport
+from mailproc.store.db import transaction
+from mailproc.store.models import Issue, Message, OutboxMessage
 from tests.imapserver import ImapTestServer
 from tests.mailfactory import make_message
 from tests.samples import varied_message

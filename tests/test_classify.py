@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from mailproc import classify as c
-from mailproc.classify import ClassifyContext, Kind, classify, machine_reason, strip_reply_prefixes
-from mailproc.inbound import Inbound
-from mailproc.parse import parse
+from mailproc.intake import classify as c
+from mailproc.intake.classify import ClassifyContext, Kind, classify, machine_reason, strip_reply_prefixes
+from mailproc.intake.inbound import Inbound
+from mailproc.intake.parsing.parser import parse
 from tests.mailfactory import ADMIN, GROUP, Attachment, make_dsn, make_message
 
 CTX = ClassifyContext(group_address=GROUP, admins=(ADMIN,), reference_prefix="IFG")
@@ -362,26 +362,3 @@ def test_automatic_wins_over_command() -> None:
 )
 def test_strip_reply_prefixes(subject: str, expected: str) -> None:
     assert strip_reply_prefixes(subject) == expected
-
-
-@pytest.mark.parametrize(
-    ("subject", "expected"),
-    [
-        ("[IFG-2026-0042] Discharge", "IFG-2026-0042"),
-        ("Re: Discharge [ifg-2026-0042]", "IFG-2026-0042"),
-        ("Re: [IFG-2026-0042 #k3f1-abc] Discharge", "IFG-2026-0042"),
-        ("[ IFG-2026-12345 ] long sequence", "IFG-2026-12345"),
-        ("IFG-2026-0042 without brackets", None),
-        ("[ABC-2026-0042] another group", None),
-        ("[IFG-2026-0042] duplicate of [IFG-2026-0041]", None),
-        ("[IFG-2026-0042] and again [IFG-2026-0042]", "IFG-2026-0042"),
-    ],
-)
-def test_subject_reference(subject: str, expected: str | None) -> None:
-    assert c.subject_reference(subject, "IFG") == expected
-
-
-def test_triage_tag() -> None:
-    assert c.triage_tag("Re: [IFG-2026-0042 #k3f1-abc] x", "IFG") == ("IFG-2026-0042", "k3f1-abc")
-    assert c.triage_tag("Re: [IFG-2026-0042] x", "IFG") is None
-    assert c.triage_tag("[IFG-2026-0042 #a] [IFG-2026-0043 #b]", "IFG") is None

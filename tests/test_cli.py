@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from mailproc.models import Issue
+from mailproc.store.models import Issue
 from tests.imapserver import ImapTestServer, free_port
 from tests.mailfactory import make_message
 from tests.samples import varied_message

@@ -12,8 +12,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailproc.parse import parse
-from mailproc.replytrim import visible_reply
+from mailproc.intake.parsing.parser import parse
+from mailproc.intake.replytrim import visible_reply
 from mailproc.triage.grammar import CHEAT_SHEET, CommandError, Vocabulary, parse_commands
 from tests.mailfactory import make_message
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from mailproc.models import Event, Issue, OutboxMessage, Quarantined
+from mailproc.store.models import Event, Issue, OutboxMessage, Quarantined
 from tests.mailfactory import make_message
 from tests.workspace import ADMIN, Workspace, make_workspace
 

@@ -6,7 +6,7 @@ from email.header import Header
 
 import pytest
 
-from mailproc.headers import format_address, safe_address, safe_header
+from mailproc.outbound.headers import format_address, safe_address, safe_header
 
 
 def test_encoded_word_line_break_is_removed() -> None:

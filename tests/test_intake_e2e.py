@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from mailproc.db import transaction
-from mailproc.models import Issue, Message, OutboxMessage, Quarantined
+from mailproc.store.db import transaction
+from mailproc.store.models import Issue, Message, OutboxMessage, Quarantined
 from tests.imapserver import ImapTestServer
 from tests.mailfactory import many_parts, nested_multipart
 from tests.samples import varied_message

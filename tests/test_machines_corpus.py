@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from mailproc import service
-from mailproc.models import Issue, Message, OutboxMessage, Quarantined
-from mailproc.parse import parse
+from mailproc.intake import runner as service
+from mailproc.intake.parsing.parser import parse
+from mailproc.store.models import Issue, Message, OutboxMessage, Quarantined
 from tests.workspace import Workspace, make_workspace
 
 MACHINE_CATEGORIES = ("bounce_or_auto", "autoreply")

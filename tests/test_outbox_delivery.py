@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailproc import outbox
-from mailproc.compose import Envelope, compose, make_message_id
 from mailproc.config import OutboundSettings, SmtpSettings
-from mailproc.db import make_engine, session_factory, transaction, upgrade
 from mailproc.errors import MailprocError
-from mailproc.models import OutboxMessage, utcnow
-from mailproc.render import Rendered
-from mailproc.transports import RecipientResult, make_transport
+from mailproc.outbound import outbox
+from mailproc.outbound.compose import Envelope, compose
+from mailproc.outbound.render import Rendered
+from mailproc.outbound.transports import RecipientResult, make_transport
+from mailproc.store.db import make_engine, session_factory, transaction, upgrade
+from mailproc.store.models import OutboxMessage, utcnow
+from mailproc.vocabulary import make_message_id
 from tests.smtpserver import SmtpTestServer
 
 SENDER = "ifg@example.nhs.scot"
@@ -205,7 +206,7 @@ def test_attempts_are_bounded_and_failure_is_loud(
     cfg, clock = replace(settings(tmp_path, smtp_server), max_attempts=2, backoff_seconds=0), Clock()
     smtp_server.fail(GP, 451, times=5)
     assert deliver(factory, cfg, clock) == outbox.DeliveryReport(0, 1, 0)
-    with caplog.at_level(logging.ERROR, logger="mailproc.outbox"):
+    with caplog.at_level(logging.ERROR, logger="mailproc.outbound.outbox"):
         assert deliver(factory, cfg, clock) == outbox.DeliveryReport(0, 0, 1)
     row = load(factory, oid)
     assert row.state == "failed" and row.attempts == 2 and states(row) == {GP: "failed"}

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailproc.inbound import Inbound
-from mailproc.parse import (
+from mailproc.intake.inbound import Inbound
+from mailproc.intake.parsing.parser import (
     ParseError,
     ParseLimits,
     message_id_for,

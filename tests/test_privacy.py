@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from mailproc.privacy import (
+from mailproc.privacy.detector import (
     CompiledPatterns,
     ExtraPattern,
     Finding,

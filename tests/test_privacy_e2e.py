@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailproc import retention, service
 from mailproc.app import App
-from mailproc.models import Attachment, Event, Issue, Message, OutboxMessage, PidFinding
-from mailproc.privacy import find_pid
+from mailproc.intake import runner as service
+from mailproc.privacy import retention
+from mailproc.privacy.detector import find_pid
+from mailproc.store.models import Attachment, Event, Issue, Message, OutboxMessage, PidFinding
 from mailproc.triage.apply import Actor, apply_commands
+from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from mailproc.triage.mail import vocabulary
 from tests.mailfactory import Attachment as Attach
 from tests.mailfactory import make_message
 from tests.workspace import make_workspace

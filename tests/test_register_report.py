@@ -18,15 +18,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailproc import reports, service
 from mailproc.app import App
 from mailproc.errors import MailprocError
-from mailproc.models import Issue
-from mailproc.privacy import find_pid
-from mailproc.register import build_register
+from mailproc.governance import reports
+from mailproc.governance.register import build_register
+from mailproc.intake import runner as service
+from mailproc.privacy.detector import find_pid
+from mailproc.store.models import Issue
 from mailproc.triage.apply import Actor, apply_commands
+from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from mailproc.triage.mail import vocabulary
 from tests.mailfactory import make_message
 from tests.workspace import ADMIN, Workspace, make_workspace
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from mailproc import reminders, service
-from mailproc.models import Event, Issue, OutboxMessage
+from mailproc.governance import reminders
+from mailproc.intake import runner as service
+from mailproc.store.models import Event, Issue, OutboxMessage
 from mailproc.triage.apply import Actor, apply_commands
+from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from mailproc.triage.mail import vocabulary
 from tests.samples import varied_message
 from tests.workspace import ADMIN, make_workspace
 

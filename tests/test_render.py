@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailproc.render import Renderer, RenderError
+from mailproc.outbound.render import Renderer, RenderError
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -1,4 +1,4 @@
-"""Tests for mailproc.replytrim: replies as the clients clinicians use write them."""
+"""Tests for mailproc.intake.replytrim: replies as the clients clinicians use write them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailproc.replytrim import split_reply, visible_reply
+from mailproc.intake.replytrim import split_reply, visible_reply
 
 # --- Outlook desktop -------------------------------------------------------------------------
 

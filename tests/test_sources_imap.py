@@ -17,8 +17,8 @@ import pytest
 
 from mailproc.config import ImapSettings, IntakeSettings
 from mailproc.errors import SourceError
-from mailproc.sources.factory import open_source
-from mailproc.sources.imap import ImapSource
+from mailproc.intake.sources.factory import open_source
+from mailproc.intake.sources.imap import ImapSource
 from tests.imapserver import ImapTestServer, MemoryCursor, free_port
 
 BATCH = 7  # small, so a handful of messages crosses batch borders

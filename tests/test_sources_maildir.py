@@ -11,8 +11,8 @@ import pytest
 
 from mailproc.config import IntakeSettings
 from mailproc.errors import SourceError
-from mailproc.sources.factory import open_source
-from mailproc.sources.maildir import MaildirSource
+from mailproc.intake.sources.factory import open_source
+from mailproc.intake.sources.maildir import MaildirSource
 from tests.imapserver import MemoryCursor
 
 LIMIT = 4096

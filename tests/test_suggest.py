@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailproc.intake import suggest
-from mailproc.settings import DEFAULT_AREAS, DEFAULT_SOURCE_KINDS
+from mailproc.config.settings import DEFAULT_AREAS, DEFAULT_SOURCE_KINDS
+from mailproc.intake.suggest import suggest
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ import pytest
 
 from mailproc.config import OutboundSettings, SmtpSettings
 from mailproc.errors import TransportError
-from mailproc.transports import RecipientResult, make_transport
-from mailproc.transports.maildir import MaildirTransport
-from mailproc.transports.smtp import SmtpTransport, status_for
+from mailproc.outbound.transports import RecipientResult, make_transport
+from mailproc.outbound.transports.maildir import MaildirTransport
+from mailproc.outbound.transports.smtp import SmtpTransport, status_for
 from tests.smtpserver import SmtpTestServer, free_port
 
 RAW = b"From: ifg@example.nhs.scot\r\nTo: gp@example.org\r\nSubject: hi\r\n\r\nHello\r\n"
@@ -67,7 +67,7 @@ def test_timeout_after_data_is_retried_loudly(
 ) -> None:
     smtp_server.slow_data(1.5)
     transport = SmtpTransport(smtp_settings(smtp_server.port, timeout=1))
-    with caplog.at_level(logging.ERROR, logger="mailproc.transports.smtp"):
+    with caplog.at_level(logging.ERROR, logger="mailproc.outbound.transports.smtp"):
         results = transport.send(RAW, "ifg@example.nhs.scot", [GP])
     assert results[GP].status == "retry"
     assert any("may deliver a duplicate" in r.getMessage() for r in caplog.records)

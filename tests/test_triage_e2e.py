@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from mailproc.models import utcnow
+from mailproc.store.models import utcnow
 from tests.imapserver import ImapTestServer
 from tests.mailfactory import CLINICIAN, Attachment, make_message
 from tests.smtpserver import Delivered, SmtpTestServer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from mailproc.models import Issue, Message, OutboxMessage
+from mailproc.store.models import Issue, Message, OutboxMessage
 from tests.imapserver import ImapTestServer
 from tests.samples import varied_message
 from tests.test_intake_e2e import append_all, folder_count, imap_workspace

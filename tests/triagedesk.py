@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mailproc import service
 from mailproc.app import App
-from mailproc.models import Event, Issue, Message, OutboxMessage, Quarantined
+from mailproc.intake import runner as service
+from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined
 from tests.imapserver import ImapTestServer
 from tests.mailfactory import make_content, make_message, with_headers
 from tests.smtpserver import Delivered, SmtpTestServer

@@ -48,7 +48,7 @@ def db_upgrade(obj: Context) -> None:
     """Create or upgrade the database schema."""
 
     def work() -> None:
-        from mailproc import db as dbmod
+        from mailproc.store import db as dbmod
 
         settings = obj.settings()
         before, after = dbmod.upgrade(dbmod.make_engine(settings.database_url))

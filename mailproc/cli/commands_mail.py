@@ -6,12 +6,13 @@ import dataclasses
 
 import click
 
-from mailproc import outbox, service
 from mailproc.cli.context import Context, run
-from mailproc.db import transaction
 from mailproc.errors import ConfigError, MailprocError
+from mailproc.intake import runner as service
+from mailproc.outbound import outbox
+from mailproc.outbound.transports.smtp import SmtpTransport
+from mailproc.store.db import transaction
 from mailproc.timefmt import local
-from mailproc.transports.smtp import SmtpTransport
 
 
 def register(main: click.Group) -> None:

@@ -10,16 +10,20 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from mailproc import queries, reminders, requeue, retention, service
 from mailproc.cli.context import Context, run
-from mailproc.db import transaction
 from mailproc.errors import ConfigError, MailprocError
-from mailproc.intake import add_event
-from mailproc.models import Quarantined
+from mailproc.governance import reminders
+from mailproc.intake import requeue
+from mailproc.intake import runner as service
+from mailproc.privacy import retention
+from mailproc.store import queries
+from mailproc.store.db import transaction
+from mailproc.store.issues import add_event
+from mailproc.store.models import Quarantined
 from mailproc.timefmt import local
 from mailproc.triage import apply as triage_apply
+from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import CommandError, parse_cli
-from mailproc.triage.mail import vocabulary
 
 
 def register(main: click.Group) -> None:
@@ -218,7 +222,7 @@ def register_site() -> None:
 @click.pass_obj
 def register_build(obj: Context, directory: Path) -> None:
     """Write the register into DIRECTORY, replacing an earlier build."""
-    from mailproc.register import build_register
+    from mailproc.governance.register import build_register
 
     run(lambda: click.echo(build_register(obj.app(), directory, show_progress=not obj.quiet).line()))
 
@@ -231,7 +235,7 @@ def register_build(obj: Context, directory: Path) -> None:
 @click.pass_obj
 def report(obj: Context, since: datetime | None, csv_path: Path | None) -> None:
     """Counts by area, source and status; times to triage and outcome; overdue work."""
-    from mailproc import reports
+    from mailproc.governance import reports
 
     def work() -> None:
         result = reports.build_report(obj.app(), since.date() if since else None)

@@ -15,12 +15,13 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from mailproc import demo_data, service
 from mailproc.app import App, open_app
+from mailproc.cli import demo_data
 from mailproc.cli.context import run
 from mailproc.config import load
-from mailproc.models import Issue, OutboxMessage
-from mailproc.register import build_register
+from mailproc.governance.register import build_register
+from mailproc.intake import runner as service
+from mailproc.store.models import Issue, OutboxMessage
 
 CONFIG = """\
 # A throw-away demo workspace made by `mailproc demo`.

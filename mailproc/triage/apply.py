@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailproc import notify
 from mailproc.app import App
 from mailproc.errors import MailprocError
-from mailproc.intake import add_event
-from mailproc.models import Event, Issue, Meeting
+from mailproc.outbound import gate as notify
+from mailproc.store.issues import add_event
+from mailproc.store.models import Event, Issue, Meeting
 from mailproc.triage.grammar import Command
 
 FINAL_STATUSES = frozenset({"closed", "declined", "duplicate"})

@@ -38,9 +38,7 @@ _AUTHSERV_ID = re.compile(rf"\s*({_QUOTED}|[^\s\"]+)")
 _PAIR = re.compile(rf'(?<!\S)([A-Za-z0-9][A-Za-z0-9._/-]*)\s*=\s*({_QUOTED}|[^\s";]+)')
 
 
-def check_sender(
-    from_addresses: Sequence[str], from_defects: bool, admins: Sequence[str]
-) -> AuthDecision:
+def check_sender(from_addresses: Sequence[str], from_defects: bool, admins: Sequence[str]) -> AuthDecision:
     """Allow only a message with exactly one, cleanly parsed From address on the allow-list.
 
     Display names are never looked at: `"admin@board" <attacker@elsewhere>` is the

@@ -295,9 +295,7 @@ def _split_block(lines: list[str]) -> tuple[list[_Line], tuple[str, ...]]:
         # Quoted text is never executed, even if a trimmer upstream missed it.
         if not clean or clean.startswith(">"):
             if not block:
-                raise CommandError(
-                    index + 1, raw, "no command found above the quoted text", _KEYWORD_LIST
-                )
+                raise CommandError(index + 1, raw, "no command found above the quoted text", _KEYWORD_LIST)
             rest = (_clean(line) for line in lines[index:])
             return block, tuple(line for line in rest if line)
         if len(raw) > MAX_LINE_CHARS:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailproc import notify
 from mailproc.app import App
-from mailproc.models import Issue, Message
+from mailproc.outbound import gate as notify
+from mailproc.store.models import Issue, Message
 from mailproc.triage.grammar import CHEAT_SHEET
 from mailproc.triage.tokens import make_token
 

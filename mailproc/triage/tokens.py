@@ -25,9 +25,6 @@ _MIN_SECRET_BYTES = 16
 _CLOCK_SKEW = timedelta(minutes=5)
 _DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TOKEN = re.compile(r"([0-9a-z]{1,7})-([a-z2-7]{16})")
-_SUBJECT_TAG = re.compile(
-    r"\[\s*([A-Za-z]{2,10}-[0-9]{4}-[0-9]{1,12})\s+#\s*([0-9A-Za-z-]{1,40})\s*\]"
-)
 
 
 @dataclass(frozen=True)
@@ -73,18 +70,6 @@ def verify_token(
     if now_ts - issued_ts > max_age.total_seconds():
         return TokenCheck(False, "expired")
     return TokenCheck(True, "ok")
-
-
-def find_subject_token(subject: str) -> tuple[str, str] | None:
-    """Find `[REF #token]` in a subject; return (upper-case reference, token) or None.
-
-    If the subject carries two different tags we cannot tell which issue a command is
-    about, so neither is returned.
-    """
-    found = {(m[1].upper(), m[2]) for m in _SUBJECT_TAG.finditer(subject)}
-    if len(found) != 1:
-        return None
-    return found.pop()
 
 
 def _check_secret(secret: bytes) -> None:

@@ -1,0 +1,156 @@
+"""The validated settings: frozen values that every part of mailproc reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from mailproc.privacy.detector import ExtraPattern
+
+# Words and phrases (matched whole, case-insensitively) that suggest an interface area or a
+# submission source; a Health Board replaces them with [areas] and [source_kinds].
+DEFAULT_AREAS: dict[str, tuple[str, ...]] = {
+    "discharge": (
+        "discharge letter", "discharge letters", "discharge summary", "immediate discharge", "idl", "idls",
+    ),
+    "referrals": ("referral", "referrals", "referred", "sci gateway", "waiting list", "waiting time"),
+    "communication": ("communication", "phone call", "telephone", "could not contact", "no reply"),
+    "results": ("result", "results", "blood test", "bloods", "investigation", "radiology", "x-ray", "scan"),
+    "primary-care-role": ("asked the gp", "gp to arrange", "gp to chase", "transfer of work", "ask the gp"),
+    "prescribing": (
+        "prescribing", "prescription", "prescriptions", "prescribed", "medication", "medications",
+        "medicine", "medicines", "drug", "drugs", "pharmacy", "pharmacist", "dose", "insulin",
+    ),
+    "adverse-events": ("adverse event", "harm", "near miss", "datix", "incident"),
+    "quality-cluster": ("cluster", "quality improvement"),
+    "inequity": ("inequity", "inequality", "inequalities", "deprivation", "health inequalities"),
+    "it": ("it system", "emis", "vision", "trakcare", "docman", "scimore", "login", "interface error"),
+}  # fmt: skip
+DEFAULT_SOURCE_KINDS: dict[str, tuple[str, ...]] = {
+    "sea": ("significant event", "significant event analysis", "sea"),
+    "patient-feedback": ("patient feedback", "complaint", "complained", "patient told", "family raised"),
+}
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    name: str
+    address: str
+    reference_prefix: str
+    reports_to: str
+    timezone: ZoneInfo
+    templates_dir: Path | None
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int
+    security: str
+    username: str
+    auth: str
+    password: str | None = field(repr=False)
+    token_command: str
+    folder: str
+    processed_folder: str
+    quarantine_folder: str
+    batch_size: int
+    idle: bool
+    poll_interval: int
+    timeout: int
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    source: str
+    maildir: Path
+    max_message_bytes: int
+    max_attempts: int
+    imap: ImapSettings | None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    username: str
+    auth: str
+    password: str | None = field(repr=False)
+    token_command: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    transport: str
+    maildir: Path
+    max_attempts: int
+    backoff_seconds: int
+    backoff_max_seconds: int
+    acknowledge: bool
+    auto_per_address_per_day: int
+    smtp: SmtpSettings | None
+
+
+@dataclass(frozen=True)
+class TriageSettings:
+    admins: tuple[str, ...]
+    secret: bytes = field(repr=False)
+    require_authentication_results: bool
+    authserv_id: str
+    token_max_age_days: int
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    role: str
+    organisation: str
+    email: str
+
+
+@dataclass(frozen=True)
+class MailingList:
+    key: str
+    name: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Contact:
+    key: str
+    name: str
+    contact: tuple[str, ...]
+
+
+PrivacyPattern = ExtraPattern  # one value type for the configuration and the detector
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    redact_for_admins: bool
+    retention_days: int
+    patterns: tuple[PrivacyPattern, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    group: GroupSettings
+    database_url: str
+    intake: IntakeSettings
+    outbound: OutboundSettings
+    triage: TriageSettings
+    members: tuple[Member, ...]
+    lists: dict[str, MailingList]
+    distribution: dict[str, tuple[str, ...]]
+    groups: dict[str, Contact]
+    escalation: Contact | None
+    privacy: PrivacySettings
+    areas: dict[str, tuple[str, ...]]
+    source_kinds: dict[str, tuple[str, ...]]
+
+    def base_dir(self) -> Path:
+        return self.path.parent

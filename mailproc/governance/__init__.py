@@ -1,0 +1,1 @@
+"""The group's governance work: meetings, the published register, reports, reminders."""

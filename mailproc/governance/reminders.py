@@ -1,0 +1,85 @@
+"""`mailproc remind`: chase overdue delegations and tell administrators what is waiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailproc.app import App
+from mailproc.outbound import gate as notify
+from mailproc.store.db import transaction
+from mailproc.store.issues import add_event
+from mailproc.store.models import Event, Issue
+
+REMIND_EVERY = timedelta(days=7)
+TRIAGE_WAIT = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class ReminderReport:
+    delegations: int
+    waiting: int
+
+    def line(self) -> str:
+        return (
+            f"{self.delegations} overdue delegation reminder(s); "
+            f"{self.waiting} issue(s) waiting for triage listed for the administrators"
+        )
+
+
+def remind(app: App) -> ReminderReport:
+    """Queue the reminders that are due (at most one a week per delegation, one digest a day)."""
+    with transaction(app.factory) as session:
+        chased = sum(_chase(app, session, issue) for issue in _overdue(app, session))
+        waiting = _waiting(app, session)
+        if waiting:
+            _digest(app, session, waiting)
+    return ReminderReport(delegations=chased, waiting=len(waiting))
+
+
+def _today_local(app: App) -> str:
+    return app.today().isoformat()
+
+
+def _overdue(app: App, session: Session) -> list[Issue]:
+    today = app.today()
+    stmt = select(Issue).where(Issue.status == "delegated", Issue.due_date < today).order_by(Issue.due_date)
+    return list(session.scalars(stmt))
+
+
+def _chase(app: App, session: Session, issue: Issue) -> int:
+    since = app.clock() - REMIND_EVERY
+    recent = select(Event.id).where(Event.issue_id == issue.id, Event.action == "reminded", Event.at >= since)
+    group = app.settings.groups.get(issue.delegated_to or "")
+    if session.scalar(recent.limit(1)) is not None or group is None or not group.contact:
+        return 0
+    out = notify.Outgoing(
+        template="delegation-reminder",
+        to=group.contact,
+        purpose="reminder",
+        unique=f"{issue.reference}/{_today_local(app)}",
+        references=tuple(m.message_id for m in issue.messages[:1]),
+    )
+    notify.send(session, app, issue, out, {"target_group": group})
+    add_event(session, issue, "mailproc", "remind", "reminded", app.clock(), group=group.key)
+    return 1
+
+
+def _waiting(app: App, session: Session) -> list[Issue]:
+    cutoff = app.clock() - TRIAGE_WAIT
+    stmt = select(Issue).where(Issue.status == "awaiting-triage", Issue.created_at < cutoff)
+    return list(session.scalars(stmt.order_by(Issue.created_at)))
+
+
+def _digest(app: App, session: Session, waiting: list[Issue]) -> None:
+    for admin in app.settings.triage.admins:
+        out = notify.Outgoing(
+            template="triage-reminder",
+            to=(admin,),
+            purpose="digest",
+            unique=f"{admin}/{_today_local(app)}",  # one a day, however often remind runs
+        )
+        notify.send(session, app, None, out, {"waiting": waiting})

@@ -1,0 +1,66 @@
+"""The main jobs as functions: one poll pass with delivery, delivery alone, watching."""
+
+from __future__ import annotations
+
+import time
+
+from mailproc.app import App
+from mailproc.intake.passes import PassSummary, run_pass
+from mailproc.intake.sources import Source
+from mailproc.intake.sources.factory import open_source
+from mailproc.intake.watch import Watcher
+from mailproc.outbound import outbox
+from mailproc.outbound.outbox import DeliveryReport
+from mailproc.outbound.transports import make_transport
+from mailproc.store.cursors import DbCursorStore
+
+
+def connect(app: App) -> Source:
+    """Open the configured mailbox (creating its Processed and Quarantine folders)."""
+    source = open_source(app.settings.intake, DbCursorStore(app.factory))
+    source.open()
+    return source
+
+
+BATCH = 100
+DELIVERY_BUDGET_SECONDS = 300.0
+
+
+def deliver(app: App, budget: float = DELIVERY_BUDGET_SECONDS) -> DeliveryReport:
+    """Send every outbox message that is due, batch by batch, for at most `budget` seconds
+    (so that `watch` comes back to the mailbox; what is left goes on the next pass)."""
+    s = app.settings
+    transport = make_transport(s.outbound)
+    total = DeliveryReport(sent=0, retrying=0, failed=0)
+    deadline = time.monotonic() + budget
+    while True:
+        batch = outbox.deliver_due(app.factory, transport, s.outbound, s.group.address, app.clock, BATCH)
+        total = _added([total, batch])
+        # A short batch means nothing more is due, or the transport is down: stop either way.
+        if batch.sent + batch.retrying + batch.failed < BATCH or time.monotonic() > deadline:
+            return total
+
+
+def poll_once(app: App, show_progress: bool = True) -> tuple[PassSummary, DeliveryReport]:
+    """One pass over the mailbox, delivering as it goes and at the end."""
+    reports: list[DeliveryReport] = []
+    source = connect(app)
+    try:
+        summary = run_pass(app, source, show_progress, every_while=lambda: reports.append(deliver(app, 10)))
+    finally:
+        source.close()
+    reports.append(deliver(app))
+    return summary, _added(reports)
+
+
+def _added(reports: list[DeliveryReport]) -> DeliveryReport:
+    return DeliveryReport(
+        sent=sum(r.sent for r in reports),
+        retrying=sum(r.retrying for r in reports),
+        failed=sum(r.failed for r in reports),
+    )
+
+
+def watch(app: App, max_passes: int | None = None) -> int:
+    """Process mail as it arrives until SIGTERM/SIGINT; returns the number of passes."""
+    return Watcher(app, lambda: connect(app), lambda: deliver(app)).run(max_passes)

@@ -1,0 +1,400 @@
+"""An IMAP folder as a mail source (imapclient).
+
+Everything still in the folder is pending: done() and quarantine() move mail out, so the
+source never depends on \\Seen, and bodies are read with BODY.PEEK so flags stay untouched.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import selectors
+import shlex
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from imapclient import IMAPClient
+
+from mailproc.config import ImapSettings
+from mailproc.errors import SourceError
+from mailproc.intake.sources.base import CursorStore, SourceMessage
+
+log = logging.getLogger(__name__)
+
+IDLE_RENEW_SECONDS = 540  # RFC 2177: re-issue IDLE at least every 29 minutes; we stay well under
+FETCH_BUDGET_BYTES = 64 * 1024 * 1024  # one FETCH of bodies asks for no more than this (or 1)
+_NETWORK_ERRORS = (imaplib.IMAP4.error, OSError)
+
+
+class ImapSource:
+    """One IMAP folder; messages leave it by MOVE (or COPY + UID EXPUNGE) to other folders."""
+
+    def __init__(
+        self,
+        settings: ImapSettings,
+        cursor: CursorStore,
+        max_message_bytes: int,
+        *,
+        use_move: bool | None = None,
+    ) -> None:
+        """`use_move`: None picks MOVE when the server offers it; False forces COPY+EXPUNGE."""
+        self.settings = settings
+        self.name = f"imap:{settings.host}:{settings.username}:{settings.folder}"
+        self._cursor = cursor
+        self._max_bytes = max_message_bytes
+        self._use_move = use_move
+        self._client: IMAPClient | None = None
+        self._uidvalidity = 0
+        self._highest_seen = 0
+        self._where = f"{settings.host}:{settings.port} ({settings.security})"  # for messages
+
+    # -- connection -------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Turn imapclient and socket errors into SourceError naming server and step."""
+        try:
+            yield
+        except SourceError:
+            raise
+        except _NETWORK_ERRORS as exc:
+            raise SourceError(
+                f"IMAP {what} failed on {self._where}, folder {self.settings.folder!r}: "
+                f"{exc or type(exc).__name__}"
+            ) from exc
+
+    def _connect(self) -> IMAPClient:
+        s = self.settings
+        if s.security not in ("ssl", "starttls", "none"):
+            raise SourceError(f"unknown IMAP security {s.security!r}: use ssl, starttls or none")
+        implicit_tls = s.security == "ssl"
+        context = ssl.create_default_context() if implicit_tls else None
+        with self._guard("connect"):
+            client = IMAPClient(s.host, s.port, ssl=implicit_tls, ssl_context=context, timeout=s.timeout)
+        if s.security == "starttls":
+            self._starttls(client)
+        return client
+
+    def _starttls(self, client: IMAPClient) -> None:
+        """Upgrade to TLS or give up: never carry on (and send a password) in plaintext."""
+        try:
+            offered = client.has_capability("STARTTLS")
+            if offered:
+                client.starttls(ssl.create_default_context())
+        except _NETWORK_ERRORS as exc:
+            _abandon(client)
+            raise SourceError(
+                f"STARTTLS with IMAP server {self._where} failed: {exc}; "
+                "refusing to continue without encryption"
+            ) from exc
+        if not offered:
+            _abandon(client)
+            raise SourceError(
+                f"IMAP server {self._where} does not offer STARTTLS; refusing to log in "
+                'without encryption (use security = "ssl" on port 993 if the server supports it)'
+            )
+
+    def _login(self, client: IMAPClient) -> None:
+        s = self.settings
+        if s.auth == "xoauth2":
+            token = self._token()
+            with self._guard(f"XOAUTH2 login as {s.username!r}"):
+                client.oauth2_login(s.username, token)
+            return
+        if not s.password:
+            raise SourceError(f"no IMAP password for {s.username!r} (set password_env)")
+        with self._guard(f"login as {s.username!r}"):
+            client.login(s.username, s.password)
+
+    def _token(self) -> str:
+        """Run token_command (no shell) and return the access token it prints."""
+        cmd = self.settings.token_command
+        try:
+            done = subprocess.run(
+                shlex.split(cmd),
+                capture_output=True,
+                text=True,
+                timeout=self.settings.timeout,
+                check=False,
+            )
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            raise SourceError(f"token_command {cmd!r} could not run: {exc}") from exc
+        token = done.stdout.strip()
+        if done.returncode != 0 or not token:
+            # The last line of stderr usually says why; the token itself is never logged.
+            reason = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            raise SourceError(f"token_command {cmd!r} failed (exit {done.returncode}): {reason}")
+        return token
+
+    def open(self) -> None:
+        """Connect, log in, create the target folders, select the folder, check UIDVALIDITY."""
+        self.close()
+        client = self._connect()
+        try:
+            self._login(client)
+            self._client = client
+            for folder in (self.settings.processed_folder, self.settings.quarantine_folder):
+                self._ensure_folder(folder)
+            with self._guard("SELECT"):
+                info = client.select_folder(self.settings.folder)
+        except BaseException:
+            self._client = None
+            _abandon(client)
+            raise
+        self._uidvalidity = int(info[b"UIDVALIDITY"])
+        self._highest_seen = 0
+        self._check_uidvalidity()
+
+    def _ensure_folder(self, folder: str) -> None:
+        client = self._require()
+        with self._guard(f"create folder {folder!r}"):
+            if client.folder_exists(folder):
+                return
+            try:
+                client.create_folder(folder)
+            except imaplib.IMAP4.error:
+                # Another instance may have created it meanwhile; only then is this fine.
+                if not client.folder_exists(folder):
+                    raise
+
+    def _check_uidvalidity(self) -> None:
+        stored = self._cursor.load(self.name)
+        if stored is not None and stored[0] == self._uidvalidity:
+            return
+        if stored is not None:
+            log.warning(
+                "UIDVALIDITY of %s changed from %d to %d: rescanning the whole folder "
+                "(already logged messages are recognised by Message-ID and SHA-256)",
+                self.name,
+                stored[0],
+                self._uidvalidity,
+            )
+        self._cursor.save(self.name, self._uidvalidity, 0)
+
+    def close(self) -> None:
+        """Log out; a connection that is already broken is simply dropped."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception as exc:  # closing must not fail over a dead socket
+            log.debug("IMAP logout from %s failed: %s", self._where, exc)
+            _abandon(client)
+
+    def _require(self) -> IMAPClient:
+        if self._client is None:
+            raise SourceError(f"IMAP source {self.name} is not open (call open() first)")
+        return self._client
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _all_uids(self) -> list[int]:
+        client = self._require()
+        with self._guard("UID SEARCH"):
+            # Servers (Dovecot) may answer SEARCH from the session's last view of the folder;
+            # NOOP makes them take in mail delivered since.
+            client.noop()
+            return sorted(int(uid) for uid in client.search("ALL"))
+
+    def count_pending(self) -> int:
+        """How many messages are in the folder."""
+        return len(self._all_uids())
+
+    def pending(self) -> Iterator[SourceMessage]:
+        """Every message in the folder, lowest UID first, fetched batch by batch."""
+        uids = self._all_uids()
+        size = self.settings.batch_size
+        for start in range(0, len(uids), size):
+            batch = uids[start : start + size]
+            yield from self._fetch_batch(batch)
+            # Once per batch, after the caller has dealt with its messages.
+            self._save_cursor()
+
+    def _save_cursor(self) -> None:
+        stored = self._cursor.load(self.name)
+        last = stored[1] if stored is not None and stored[0] == self._uidvalidity else 0
+        if self._highest_seen > last:
+            self._cursor.save(self.name, self._uidvalidity, self._highest_seen)
+
+    def _fetch_batch(self, batch: list[int]) -> Iterator[SourceMessage]:
+        with self._guard("FETCH RFC822.SIZE"):
+            sizes = _sizes(self._require().fetch(batch, ["RFC822.SIZE"]))
+        present = [uid for uid in batch if uid in sizes]  # the rest vanished since SEARCH
+        big = [uid for uid in present if sizes[uid] > self._max_bytes]
+        small = [uid for uid in present if sizes[uid] <= self._max_bytes]
+        # Headers of oversize mail are small: get them at once. Bodies come chunk by chunk,
+        # in UID order, so memory stays bounded by the budget, not by the batch size.
+        headers = self._fetch(big, b"BODY.PEEK[HEADER]", b"BODY[HEADER]") if big else {}
+        bodies: dict[int, bytes] = {}
+        chunks = _by_budget(small, sizes, max(FETCH_BUDGET_BYTES, self._max_bytes))
+        fetched: set[int] = set()
+        for uid in present:
+            oversize = sizes[uid] > self._max_bytes
+            if not oversize and uid not in fetched:
+                chunk = next(chunks)
+                bodies = self._fetch(chunk, b"BODY.PEEK[]", b"BODY[]")
+                fetched.update(chunk)
+            raw = headers.get(uid) if oversize else bodies.get(uid)
+            if raw is None:
+                continue  # expunged by someone else between SEARCH and FETCH
+            self._highest_seen = max(self._highest_seen, uid)
+            if oversize:
+                log.info("IMAP UID %d is %d bytes, over the limit: header only", uid, sizes[uid])
+            yield SourceMessage(self._key(uid), raw=raw, size=sizes[uid], oversize=oversize)
+
+    def _fetch(self, uids: list[int], item: bytes, key: bytes) -> dict[int, bytes]:
+        with self._guard(f"FETCH {item.decode()}"):
+            data = self._require().fetch(uids, [item])
+        wanted = set(uids)
+        found = {int(uid): d.get(key) for uid, d in data.items() if int(uid) in wanted}
+        return {uid: bytes(raw) for uid, raw in found.items() if raw is not None}
+
+    # -- moving out -------------------------------------------------------------------------
+
+    def _key(self, uid: int) -> str:
+        return f"imap:{self.settings.folder}:{self._uidvalidity}:{uid}"
+
+    def _uid_of(self, key: str) -> int:
+        prefix, _, rest = key.partition(":")
+        folder, _, tail = rest.rpartition(":")
+        folder, _, validity = folder.rpartition(":")
+        if prefix != "imap" or not validity.isdigit() or not tail.isdigit():
+            raise SourceError(f"{key!r} is not an IMAP source key (imap:<folder>:<uv>:<uid>)")
+        if folder != self.settings.folder or int(validity) != self._uidvalidity:
+            raise SourceError(
+                f"key {key!r} is for another folder or UIDVALIDITY than {self.name} "
+                f"(UIDVALIDITY {self._uidvalidity}); the message must be fetched again"
+            )
+        return int(tail)
+
+    def done(self, key: str) -> None:
+        """Move the message to the processed folder (no error if it is already gone)."""
+        self._move_out(self._uid_of(key), self.settings.processed_folder)
+
+    def quarantine(self, key: str, reason: str) -> None:
+        """Move the message to the quarantine folder, logging why."""
+        uid = self._uid_of(key)
+        log.warning("quarantining %s to %r: %s", key, self.settings.quarantine_folder, reason)
+        self._move_out(uid, self.settings.quarantine_folder)
+
+    def _moves(self) -> bool:
+        if self._use_move is not None:
+            return self._use_move
+        return bool(self._require().has_capability("MOVE"))
+
+    def _move_out(self, uid: int, target: str) -> None:
+        client = self._require()
+        if self._moves():
+            # UID MOVE of a UID no longer there is answered OK: idempotent by itself.
+            with self._guard(f"UID MOVE to {target!r}"):
+                client.move([uid], target)
+            return
+        if not client.has_capability("UIDPLUS"):
+            raise SourceError(
+                f"IMAP server {self._where} offers neither MOVE nor UIDPLUS; without UID "
+                "EXPUNGE removing one message would also expunge others marked \\Deleted"
+            )
+        with self._guard(f"UID COPY to {target!r}"):
+            if not client.search(["UID", str(uid)]):
+                return  # already moved: copying nothing again keeps done() idempotent
+            # A crash between COPY and EXPUNGE leaves a second copy in the target on retry:
+            # harmless, whereas trusting a \Deleted flag set by someone else could lose mail.
+            client.copy([uid], target)
+            client.add_flags([uid], [b"\\Deleted"])
+            client.uid_expunge([uid])
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def wait(self, timeout: float) -> bool:
+        """IDLE until mail arrives or timeout (at most 540 s: the caller loops); else sleep."""
+        client = self._require()
+        with self._guard("IDLE"):
+            if not (self.settings.idle and client.has_capability("IDLE")):
+                time.sleep(timeout)
+                return False
+            if self._arrived_since_pending():
+                return True
+            kinds = self._idle_until(time.monotonic() + min(timeout, IDLE_RENEW_SECONDS))
+        if b"BYE" in kinds:
+            raise SourceError(f"IMAP server {self._where} closed the connection during IDLE")
+        return bool(kinds & {b"EXISTS", b"RECENT"})
+
+    def _idle_until(self, deadline: float) -> set[bytes | None]:
+        """IDLE until the server says something that matters or the deadline passes.
+
+        imapclient's idle_check() reads lines from a non-blocking socket and fails on a
+        response split across packets (imapclient issue #519). So we only watch the socket
+        for readability and let idle_done() read the responses in blocking mode; after a
+        mere keep-alive ("* OK Still here") we IDLE again. A dropped connection makes
+        idle_done() raise.
+        """
+        client = self._require()
+        kinds: set[bytes | None] = set()
+        while True:
+            client.idle()
+            spoke = False
+            try:
+                remaining = deadline - time.monotonic()
+                spoke = remaining > 0 and _readable(client.socket(), remaining)
+            finally:
+                # Also when a signal handler interrupts the wait: leave IDLE properly, so
+                # the connection can still be logged out cleanly.
+                kinds |= {_response_kind(r) for r in client.idle_done()[1]}
+            if not spoke or kinds & {b"EXISTS", b"RECENT", b"BYE"}:
+                return kinds
+
+    def _arrived_since_pending(self) -> bool:
+        """Mail that came while we were busy: its EXISTS was already consumed, so look."""
+        client = self._require()
+        client.noop()  # see _all_uids: without it the server may not show new mail yet
+        uids = client.search(["UID", f"{self._highest_seen + 1}:*"])
+        # "n:*" always matches the highest UID, even below n: filter.
+        return any(int(uid) > self._highest_seen for uid in uids)
+
+
+def _response_kind(response: Any) -> bytes | None:
+    """The keyword of a parsed untagged response: (3, b'EXISTS') → EXISTS, (b'BYE', b'..') → BYE."""
+    words = [w for w in response[:2] if isinstance(w, bytes)] if isinstance(response, tuple) else []
+    return words[0].upper() if words else None
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether the server sent something (or closed) within `timeout` seconds."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True  # already decrypted, waiting in the TLS layer: select() cannot see it
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(timeout))
+
+
+def _sizes(data: dict[int, dict[bytes, Any]]) -> dict[int, int]:
+    """UID → RFC822.SIZE, ignoring unsolicited FETCH responses that carry no size."""
+    return {int(uid): int(item[b"RFC822.SIZE"]) for uid, item in data.items() if b"RFC822.SIZE" in item}
+
+
+def _by_budget(uids: Sequence[int], sizes: dict[int, int], budget: int) -> Iterator[list[int]]:
+    """Split UIDs so one FETCH never asks for more than `budget` bytes (but at least one)."""
+    chunk: list[int] = []
+    total = 0
+    for uid in uids:
+        if chunk and total + sizes[uid] > budget:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(uid)
+        total += sizes[uid]
+    if chunk:
+        yield chunk
+
+
+def _abandon(client: IMAPClient) -> None:
+    """Drop a connection without a polite LOGOUT (it is unusable or must not be used)."""
+    try:
+        client.shutdown()
+    except Exception as exc:  # the socket may already be gone
+        log.debug("IMAP shutdown failed: %s", exc)

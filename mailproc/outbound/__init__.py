@@ -1,0 +1,1 @@
+"""Outbound mail: the one send gate, the catalogue of emails, render, compose, outbox, delivery."""

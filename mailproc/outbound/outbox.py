@@ -1,0 +1,259 @@
+"""The transactional outbox: mail is queued in the transaction that caused it, sent later.
+
+Message states: pending → sent | failed (and failed → pending by `retry`).
+Recipient states: pending → sent | retry | failed; only pending and retry recipients are
+sent to, so a recipient that accepted the message never receives it twice.
+
+An attempt is claimed (attempts + 1, committed) before the transport is called, so a crash
+in the middle of a send still counts towards max_attempts, and the claim's lease keeps a
+second worker off the message while it is being sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from mailproc.config import OutboundSettings
+from mailproc.errors import MailprocError, TransportError
+from mailproc.outbound.headers import safe_address, safe_header
+from mailproc.outbound.transports import RecipientResult, Transport
+from mailproc.store.db import transaction
+from mailproc.store.models import OutboxMessage, OutboxRecipient, utcnow
+
+log = logging.getLogger(__name__)
+
+# How long a claimed message is kept from other workers; longer than any one SMTP session.
+CLAIM_LEASE = timedelta(minutes=30)
+JITTER = 0.1  # up to 10% added to a backoff so that retries from many messages spread out
+_OPEN = ("pending", "retry")
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one delivery pass did: messages fully sent, waiting to retry, and failed."""
+
+    sent: int
+    retrying: int
+    failed: int
+
+
+def enqueue(
+    session: Session,
+    *,
+    issue_id: int | None,
+    template: str,
+    message: EmailMessage,
+    recipients: Sequence[str],
+) -> OutboxMessage | None:
+    """Queue `message` for `recipients` in the caller's transaction (no commit here).
+
+    Returns None when a message with the same Message-ID is already queued: Message-IDs
+    are deterministic, so a replayed pass enqueues nothing twice.
+    """
+    message_id = str(message.get("Message-ID", "")).strip()
+    if not message_id:
+        raise ValueError("an outgoing message needs a Message-ID before it is queued")
+    addresses = list(dict.fromkeys(safe_address(a).lower() for a in recipients))
+    if not addresses:
+        raise ValueError(f"no recipients for {message_id}")
+    existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id))
+    if existing is not None:
+        log.info("outbox already holds %s (id %d); not queued again", message_id, existing)
+        return None
+    now = utcnow()
+    row = OutboxMessage(
+        issue_id=issue_id,
+        template=template,
+        message_id=message_id,
+        subject=safe_header(message.get("Subject", ""), 1000),
+        raw=message.as_bytes(policy=SMTP),
+        state="pending",
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+        recipients=[
+            OutboxRecipient(address=a, state="pending", last_reply="", updated_at=now) for a in addresses
+        ],
+    )
+    session.add(row)
+    session.flush()
+    log.debug("queued %s (%s) for %d recipients", message_id, template, len(addresses))
+    return row
+
+
+def deliver_due(
+    factory: sessionmaker[Session],
+    transport: Transport,
+    settings: OutboundSettings,
+    sender: str,
+    now: Callable[[], datetime] = utcnow,
+    limit: int = 100,
+) -> DeliveryReport:
+    """Send the due pending messages (oldest first, at most `limit`) and record results."""
+    counts = {"sent": 0, "retrying": 0, "failed": 0}
+    for outbox_id in _due(factory, now(), limit):
+        claim = _claim(factory, outbox_id, now())
+        if claim is None:
+            continue  # another worker got there first
+        raw, addresses = claim
+        broken = False
+        try:
+            results = transport.send(raw, sender, addresses) if addresses else {}
+        except TransportError as exc:
+            # Set-up trouble (TLS, login) hits every message alike: record and stop the pass.
+            log.error("outbox %d: transport unusable: %s", outbox_id, exc)
+            results = {a: RecipientResult(a, "retry", str(exc)) for a in addresses}
+            broken = True
+        counts[_record(factory, outbox_id, results, settings, now())] += 1
+        if broken:
+            break
+    return DeliveryReport(**counts)
+
+
+def _due(factory: sessionmaker[Session], when: datetime, limit: int) -> list[int]:
+    with transaction(factory) as session:
+        query = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= when)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return list(session.scalars(query))
+
+
+def _claim(factory: sessionmaker[Session], outbox_id: int, when: datetime) -> tuple[bytes, list[str]] | None:
+    """Count the attempt and take the lease, committed before any byte is sent."""
+    with transaction(factory) as session:
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == outbox_id,
+                OutboxMessage.state == "pending",
+                OutboxMessage.next_attempt_at <= when,
+            )
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=when + CLAIM_LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        row = session.get_one(OutboxMessage, outbox_id)
+        addresses = [r.address for r in row.recipients if r.state in _OPEN]
+        return row.raw, addresses
+
+
+def _record(
+    factory: sessionmaker[Session],
+    outbox_id: int,
+    results: dict[str, RecipientResult],
+    settings: OutboundSettings,
+    when: datetime,
+) -> str:
+    """Store per-recipient results and move the message on; returns the report bucket."""
+    with transaction(factory) as session:
+        row = session.get_one(OutboxMessage, outbox_id)
+        for rcpt in row.recipients:
+            if rcpt.state not in _OPEN:
+                continue
+            result = results.get(rcpt.address) or RecipientResult(
+                rcpt.address, "retry", "no result from the transport"
+            )
+            rcpt.state, rcpt.last_reply, rcpt.updated_at = result.status, result.reply, when
+        return _advance(row, settings, when)
+
+
+def _advance(row: OutboxMessage, settings: OutboundSettings, when: datetime) -> str:
+    waiting = [r for r in row.recipients if r.state in _OPEN]
+    refused = [r for r in row.recipients if r.state == "failed"]
+    if waiting and row.attempts < settings.max_attempts:
+        row.next_attempt_at = when + _backoff(settings, row.attempts)
+        row.last_error = _summary(waiting + refused)
+        log.warning(
+            "outbox %d (%s): attempt %d of %d incomplete, next at %s: %s",
+            row.id,
+            row.message_id,
+            row.attempts,
+            settings.max_attempts,
+            row.next_attempt_at.isoformat(timespec="seconds"),
+            row.last_error,
+        )
+        return "retrying"
+    for rcpt in waiting:  # attempts exhausted: what is still open has failed
+        rcpt.state, rcpt.updated_at = "failed", when
+    if waiting or refused:
+        row.state, row.last_error = "failed", _summary(waiting + refused)
+        log.error(
+            "OUTBOX MESSAGE FAILED: outbox %d (%s, %s) after %d attempts: %s "
+            "(`mailproc outbox retry %d` sends it again)",
+            row.id,
+            row.message_id,
+            row.template,
+            row.attempts,
+            row.last_error,
+            row.id,
+        )
+        return "failed"
+    row.state, row.sent_at, row.last_error = "sent", when, ""
+    log.info("outbox %d (%s) sent to %d recipients", row.id, row.message_id, len(row.recipients))
+    return "sent"
+
+
+def _backoff(settings: OutboundSettings, attempts: int) -> timedelta:
+    base = min(settings.backoff_max_seconds, settings.backoff_seconds * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=base * (1 + JITTER * random.random()))
+
+
+def _summary(recipients: Sequence[OutboxRecipient]) -> str:
+    return "; ".join(f"{r.address}: {r.last_reply}" for r in recipients)
+
+
+def retry(session: Session, outbox_id: int) -> OutboxMessage:
+    """Make a failed (or waiting) message due now, with its failed recipients pending again."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise MailprocError(f"outbox message {outbox_id} does not exist (see `mailproc outbox list`)")
+    if row.state == "sent":
+        raise MailprocError(f"outbox message {outbox_id} was already sent; nothing to retry")
+    now = utcnow()
+    for rcpt in row.recipients:
+        if rcpt.state != "sent":
+            rcpt.state, rcpt.updated_at = "pending", now
+    row.state, row.attempts, row.next_attempt_at = "pending", 0, now
+    log.info("outbox %d (%s) queued again by hand", row.id, row.message_id)
+    return row
+
+
+def list_messages(session: Session, failed_only: bool = False) -> list[OutboxMessage]:
+    """Outbox messages with their recipients, oldest first; only failed ones if asked."""
+    query = select(OutboxMessage).options(selectinload(OutboxMessage.recipients))
+    if failed_only:
+        query = query.where(OutboxMessage.state == "failed")
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def automatic_sent_to(
+    session: Session, address: str, since: datetime, templates: Sequence[str] | None = None
+) -> int:
+    """How many messages (of `templates`, if given) were queued for `address` since `since`,
+    failed ones excluded: the count the per-address limit on automatic replies is checked against."""
+    query = (
+        select(func.count(OutboxRecipient.id))
+        .join(OutboxMessage, OutboxRecipient.outbox_id == OutboxMessage.id)
+        .where(
+            OutboxRecipient.address == address.strip().lower(),
+            OutboxRecipient.state != "failed",
+            OutboxMessage.created_at >= since,
+        )
+    )
+    if templates is not None:
+        query = query.where(OutboxMessage.template.in_(templates))
+    return int(session.scalar(query) or 0)

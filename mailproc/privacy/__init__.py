@@ -1,0 +1,1 @@
+"""Patient-identifiable data: the pure detector and redactor, findings at intake, retention."""

@@ -1,0 +1,121 @@
+"""`mailproc purge`: drop raw mail and attachments past the retention period.
+
+The issue, its events and the redacted text stay; issues on hold are never purged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from mailproc.app import App
+from mailproc.privacy import detector
+from mailproc.privacy.findings import patterns
+from mailproc.store.db import transaction
+from mailproc.store.issues import add_event
+from mailproc.store.models import Event, Issue, Message, Quarantined
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    messages: int
+    attachments: int
+    quarantined: int
+    bytes: int
+    held_skipped: int
+    dry_run: bool
+
+    def line(self) -> str:
+        verb = "would purge" if self.dry_run else "purged"
+        return (
+            f"{verb} {self.messages} message(s), {self.attachments} attachment(s), "
+            f"{self.quarantined} quarantined message(s), {self.bytes} bytes; "
+            f"{self.held_skipped} message(s) kept for issues on hold"
+        )
+
+
+def purge(app: App, dry_run: bool = False) -> PurgeReport:
+    """Purge (or with dry_run, count) everything older than `detector.retention_days`."""
+    cutoff = app.clock() - timedelta(days=app.settings.privacy.retention_days)
+    with transaction(app.factory) as session:
+        old = select(Message).outerjoin(Issue, Message.issue_id == Issue.id)
+        old = old.where(Message.received_at < cutoff, Message.raw.is_not(None))
+        rows = list(session.scalars(old))
+        held = [m for m in rows if m.issue is not None and m.issue.on_hold]
+        todo = [m for m in rows if not (m.issue is not None and m.issue.on_hold)]
+        quarantined = list(
+            session.scalars(
+                select(Quarantined).where(Quarantined.created_at < cutoff, or_(Quarantined.raw.is_not(None)))
+            )
+        )
+        report = _report(todo, quarantined, len(held), dry_run)
+        if not dry_run:
+            _apply(app, session, todo, quarantined)
+        if dry_run:
+            session.rollback()
+    log.info("%s", report.line())
+    return report
+
+
+def _report(todo: list[Message], quarantined: list[Quarantined], held: int, dry_run: bool) -> PurgeReport:
+    size = sum(len(m.raw or b"") for m in todo) + sum(len(a.data or b"") for m in todo for a in m.attachments)
+    size += sum(len(q.raw or b"") for q in quarantined)
+    return PurgeReport(
+        messages=len(todo),
+        attachments=sum(1 for m in todo for a in m.attachments if a.data is not None),
+        quarantined=len(quarantined),
+        bytes=size,
+        held_skipped=held,
+        dry_run=dry_run,
+    )
+
+
+def _apply(app: App, session: Session, todo: list[Message], quarantined: list[Quarantined]) -> None:
+    now = app.clock()
+    extra = patterns(app)
+    per_issue: Counter[int] = Counter()
+    for m in todo:
+        _purge_message(m, extra, now)
+        if m.issue_id is not None:
+            per_issue[m.issue_id] += 1
+    for q in quarantined:
+        q.raw = None
+        q.reason = detector.redact(q.reason, extra)
+    for issue_id, count in per_issue.items():
+        issue = session.get(Issue, issue_id)
+        if issue is not None:
+            _redact_issue(session, issue, extra)
+        add_event(session, issue, "mailproc", "purge", "purged", now, messages=count)
+    add_event(
+        session, None, "mailproc", "purge", "purge-run", now,
+        messages=len(todo), quarantined=len(quarantined),
+    )  # fmt: skip
+
+
+def _purge_message(m: Message, extra: Sequence[detector.ExtraPattern], now: datetime) -> None:
+    """Past retention only the redacted form of anything a sender wrote is kept."""
+    m.raw = None
+    m.purged_at = now
+    m.text = m.redacted_text or detector.redact(m.text, extra)
+    m.visible_text = detector.redact(m.visible_text, extra)
+    m.subject = detector.redact(m.subject, extra)
+    for a in m.attachments:
+        a.data = None
+        a.filename = detector.redact(a.filename, extra)
+
+
+def _redact_issue(session: Session, issue: Issue, extra: Sequence[detector.ExtraPattern]) -> None:
+    issue.subject = detector.redact(issue.subject, extra)
+    issue.outcome = detector.redact(issue.outcome, extra) if issue.outcome else issue.outcome
+    for event in session.scalars(select(Event).where(Event.issue_id == issue.id)):
+        text = event.detail.get("text")
+        if isinstance(text, str) and text:
+            event.detail = {**event.detail, "text": detector.redact(text, extra)}

@@ -1,0 +1,1 @@
+"""Storage: typed models, engine and sessions, migrations, and writes split by aggregate."""

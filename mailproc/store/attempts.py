@@ -1,0 +1,44 @@
+"""Attempts at each source message, committed before each try (a message that kills the
+process is counted too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailproc.store.db import transaction
+from mailproc.store.models import SourceAttempt
+
+
+def bump_attempt(factory: sessionmaker[Session], source_key: str, now: datetime) -> int:
+    """Count one more try at a source message, committed before the try itself.
+
+    An upsert, because two pollers may reach the same message at the same moment.
+    """
+    with transaction(factory) as session:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(SourceAttempt).values(source_key=source_key, attempts=1, last_error="", updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source_key"],
+            set_={"attempts": SourceAttempt.attempts + 1, "updated_at": now},
+        )
+        return int(session.execute(stmt.returning(SourceAttempt.attempts)).scalar_one())
+
+
+def record_failure(factory: sessionmaker[Session], source_key: str, error: str) -> None:
+    with transaction(factory) as session:
+        row = session.get(SourceAttempt, source_key)
+        if row is not None:
+            row.last_error = error[:2000]
+
+
+def last_failure(session: Session, source_key: str) -> str:
+    row = session.get(SourceAttempt, source_key)
+    return row.last_error if row else ""
+
+
+def clear_attempts(session: Session, source_key: str) -> None:
+    session.execute(delete(SourceAttempt).where(SourceAttempt.source_key == source_key))
