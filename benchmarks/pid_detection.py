@@ -52,9 +52,7 @@ def report_accuracy(pos: Sequence[Sample], neg: Sequence[Sample]) -> None:
         print(f"  false positive in category {sample.category!r}")
 
 
-def _throughput(
-    label: str, func: Callable[[str], object], texts: Sequence[str], repeat: int
-) -> None:
+def _throughput(label: str, func: Callable[[str], object], texts: Sequence[str], repeat: int) -> None:
     size = sum(len(text.encode("utf-8")) for text in texts) * repeat
     started = time.perf_counter()
     for _ in range(repeat):

@@ -83,17 +83,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--messages", type=int, default=2000, metavar="N",
         help="messages in the inbox (default 2000; 20000 is the realistic first-poll size)",
     )  # fmt: skip
-    parser.add_argument("--source", choices=("maildir", "imap"), default="maildir",
-                        help="intake: a local Maildir, or the project's IMAP test server (default maildir)")
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
-                        help=f"sqlite file, or a throw-away schema in ${PG_ENV} (default sqlite)")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="build the workspace in DIR and keep it afterwards")
+    parser.add_argument(
+        "--source",
+        choices=("maildir", "imap"),
+        default="maildir",
+        help="intake: a local Maildir, or the project's IMAP test server (default maildir)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help=f"sqlite file, or a throw-away schema in ${PG_ENV} (default sqlite)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="build the workspace in DIR and keep it afterwards"
+    )
     args = parser.parse_args(argv)
     if args.messages < 1:
         parser.error("--messages must be at least 1")
     if args.database == "postgresql" and not os.environ.get(PG_ENV):
-        parser.error(f"--database postgresql needs {PG_ENV}, e.g. postgresql+psycopg://postgres@127.0.0.1/test")
+        parser.error(
+            f"--database postgresql needs {PG_ENV}, e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+        )
     return args
 
 

@@ -28,8 +28,13 @@ def varied_message(i: int) -> bytes:
     style = i % 5
     mid = f"<varied-{i}@example.nhs.scot>"
     if style == 1:
-        return make_message(from_=sender, subject=topic, body=None, message_id=mid,
-                            html=f"<p>Dear group,</p><p>Example {i}: <b>{topic}</b></p>")
+        return make_message(
+            from_=sender,
+            subject=topic,
+            body=None,
+            message_id=mid,
+            html=f"<p>Dear group,</p><p>Example {i}: <b>{topic}</b></p>",
+        )
     if style == 2:
         return make_message(from_=sender, subject=f"Überweisung – {topic} ✓", body=body, message_id=mid)
     if style == 3:
@@ -37,5 +42,5 @@ def varied_message(i: int) -> bytes:
         return make_message(from_=sender, subject=topic, body=body, attachments=[pdf], message_id=mid)
     if style == 4:
         raw = make_message(from_=sender, subject=topic, body=body, message_id=mid)
-        return raw.replace(b"charset=\"utf-8\"", b"charset=\"iso-8859-1\"")
+        return raw.replace(b'charset="utf-8"', b'charset="iso-8859-1"')
     return make_message(from_=sender, subject=topic, body=body, message_id=mid)

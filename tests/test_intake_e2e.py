@@ -25,8 +25,13 @@ from tests.workspace import SECRET, Workspace, make_workspace
 def imap_workspace(root: Path, imap: ImapTestServer, db_url: str | None = None, **extra: object) -> Workspace:
     os.environ["MAILPROC_IMAP_PASSWORD"] = imap.password
     intake = {"source": "imap", **extra}
-    settings = {"host": imap.host, "port": imap.port, "security": "none", "username": imap.username,
-                "batch_size": 50}
+    settings = {
+        "host": imap.host,
+        "port": imap.port,
+        "security": "none",
+        "username": imap.username,
+        "batch_size": 50,
+    }
     return make_workspace(root, db_url=db_url, intake=intake, intake__imap=settings)
 
 

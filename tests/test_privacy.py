@@ -214,9 +214,7 @@ def test_several_findings_are_sorted_and_non_overlapping() -> None:
     findings = find_pid(text)
     assert [f.kind for f in findings] == ["chi", "nhs", "chi-like"]
     assert all(a.end <= b.start for a, b in pairwise(findings))
-    assert redact(text) == (
-        "A [CHI removed], B [NHS number removed] and C [CHI removed]; not 0131 242 1000."
-    )
+    assert redact(text) == ("A [CHI removed], B [NHS number removed] and C [CHI removed]; not 0131 242 1000.")
 
 
 def test_unicode_separators_from_html_conversion() -> None:

@@ -22,9 +22,7 @@ def test_admin_is_allowed_and_normalised() -> None:
     assert check_sender(["Admin@Example.nhs.scot"], False, ADMINS) == AuthDecision(
         True, "ok", "admin@example.nhs.scot"
     )
-    assert check_sender([" lead@example.nhs.scot "], False, ADMINS).admin == (
-        "lead@example.nhs.scot"
-    )
+    assert check_sender([" lead@example.nhs.scot "], False, ADMINS).admin == ("lead@example.nhs.scot")
 
 
 def test_non_admin_is_refused() -> None:
@@ -88,17 +86,13 @@ def judge(*headers: str, domain: str = DOMAIN) -> AuthDecision:
 
 
 def test_dmarc_pass() -> None:
-    decision = judge(
-        ar("dkim=pass header.d=example.nhs.scot; dmarc=pass header.from=example.nhs.scot")
-    )
+    decision = judge(ar("dkim=pass header.d=example.nhs.scot; dmarc=pass header.from=example.nhs.scot"))
     assert decision.ok
     assert decision.admin is None
 
 
 def test_dmarc_fail_is_refused() -> None:
-    decision = judge(
-        ar("spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=example.nhs.scot")
-    )
+    decision = judge(ar("spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=example.nhs.scot"))
     assert not decision.ok
     assert "dmarc=fail" in decision.reason
 

@@ -157,9 +157,7 @@ def test_keywords_and_areas_are_case_insensitive(line: str) -> None:
     assert (command.keyword, command.args) == ("ACCEPT", ("prescribing",))
 
 
-@pytest.mark.parametrize(
-    "line", ["ACCEPT: prescribing", "ACCEPT:prescribing", "accept : prescribing"]
-)
+@pytest.mark.parametrize("line", ["ACCEPT: prescribing", "ACCEPT:prescribing", "accept : prescribing"])
 def test_keyword_may_be_followed_by_a_colon(line: str) -> None:
     assert only(line).args == ("prescribing",)
 
@@ -209,9 +207,7 @@ def test_continuation_lines_join_the_text() -> None:
 
 
 def test_required_text_may_start_on_the_next_line() -> None:
-    assert only("INFO\nWhich ward discharged the patient?").text == (
-        "Which ward discharged the patient?"
-    )
+    assert only("INFO\nWhich ward discharged the patient?").text == ("Which ward discharged the patient?")
 
 
 @pytest.mark.parametrize("keyword", ["INFO x", "DECLINE x", "CLOSE x", "NOTE x", "ESCALATE"])
@@ -287,9 +283,7 @@ def test_no_command_suggests_a_close_keyword() -> None:
         ("NOTE phoned\nESCALTE: now", 2, "ESCALATE"),
     ],
 )
-def test_misspelt_keyword_names_line_and_suggestion(
-    text: str, line_no: int, suggestion: str
-) -> None:
+def test_misspelt_keyword_names_line_and_suggestion(text: str, line_no: int, suggestion: str) -> None:
     exc = error(text)
     assert exc.line_no == line_no
     assert exc.line == text.splitlines()[line_no - 1]
@@ -394,9 +388,7 @@ def test_cheat_sheet_pasted_without_a_blank_line_is_rejected_not_executed() -> N
 
 # --- properties -------------------------------------------------------------------------
 
-COMMAND_LINES = st.sampled_from(
-    [line for line, *_ in VALID] + [line.lower() for line, *_ in VALID[:6]]
-)
+COMMAND_LINES = st.sampled_from([line for line, *_ in VALID] + [line.lower() for line, *_ in VALID[:6]])
 WORDS = st.sampled_from(
     [
         *KEYWORDS,
@@ -441,17 +433,13 @@ def _block(lines: list[str]) -> str:
     st.sampled_from(["> ", ">", "  > ", "\xa0>"]),
     st.lists(st.one_of(COMMAND_LINES, JUNK), max_size=8),
 )
-def test_text_after_a_quote_is_never_executed(
-    before: list[str], marker: str, after: list[str]
-) -> None:
+def test_text_after_a_quote_is_never_executed(before: list[str], marker: str, after: list[str]) -> None:
     expected = parse(_block(before)).commands
     reply = parse(_block([*before, marker + "ACCEPT it", *after]))
     assert reply.commands == expected
 
 
-@given(
-    st.lists(COMMAND_LINES, min_size=1, max_size=5), st.sampled_from(["\n\n", "\n \n", "\n\r\n"])
-)
+@given(st.lists(COMMAND_LINES, min_size=1, max_size=5), st.sampled_from(["\n\n", "\n \n", "\n\r\n"]))
 def test_cheat_sheet_below_a_blank_line_is_ignored(before: list[str], gap: str) -> None:
     expected = parse(_block(before)).commands
     reply = parse(_block(before) + gap + CHEAT_SHEET)

@@ -62,9 +62,7 @@ def test_other_timezones_give_the_same_token() -> None:
     ],
 )
 def test_other_issue_or_admin_is_rejected(reference: str, admin: str) -> None:
-    assert check(reference=reference, admin=admin) == TokenCheck(
-        False, "wrong issue or administrator"
-    )
+    assert check(reference=reference, admin=admin) == TokenCheck(False, "wrong issue or administrator")
 
 
 def test_other_secret_is_rejected() -> None:
