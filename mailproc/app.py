@@ -24,9 +24,6 @@ class App:
     factory: sessionmaker[Session]
     renderer: Renderer
     clock: Callable[[], datetime] = utcnow
-    # Importing an existing mailbox (`poll --backlog`): log everything, but send no
-    # acknowledgements or triage requests for mail that may be months old.
-    backlog: bool = False
 
     def today(self) -> date:
         """Today's date in the group's time zone (due dates, meeting dates, "overdue")."""

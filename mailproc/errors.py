@@ -34,3 +34,8 @@ class SourceError(MailprocError):
 
 class TransportError(MailprocError):
     """Outgoing mail could not be handed to the transport."""
+
+
+class StorageUnavailable(MailprocError):
+    """The database or the disk under it failed: not the fault of the message being processed,
+    so it is not counted against the message; the pass stops and says why."""

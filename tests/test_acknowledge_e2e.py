@@ -61,7 +61,7 @@ class Rig:
         """One pass over the inbox, then delivery: what `mailproc poll` runs."""
         app = self.ws.app()
         try:
-            return service.poll_once(app, show_progress=False)
+            return service.poll_once(app)
         finally:
             app.engine.dispose()
 

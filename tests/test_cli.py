@@ -23,9 +23,25 @@ from tests.workspace import SECRET, Workspace, make_workspace
 
 
 def _start_watch(ws: Workspace) -> subprocess.Popen[str]:
+    """`mailproc watch` in a child process; its log goes to `watch.log` in the workspace."""
     env = {**os.environ, "MAILPROC_SECRET": SECRET}
     command = [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"]
-    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    with (ws.root / "watch.log").open("w") as log:
+        return subprocess.Popen(command, env=env, stderr=log, text=True)
+
+
+def _wait_for_log(ws: Workspace, text: str, timeout: float = 60) -> str:
+    """The watch log once it contains `text` (on a loaded machine a start can take seconds)."""
+    deadline = time.monotonic() + timeout
+    while text not in (log := (ws.root / "watch.log").read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return log
+
+
+def _stop_watch(ws: Workspace, proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    return (ws.root / "watch.log").read_text()
 
 
 def _issue_count(ws: Workspace) -> int:
@@ -45,14 +61,13 @@ def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, i
     ws.cli("db", "upgrade")
     proc = _start_watch(ws)
     try:
-        time.sleep(2)
+        time.sleep(2)  # mail that arrives before the first pass is found by it; after it, IDLE wakes us
         append_all(imap, [varied_message(i) for i in range(3)])
         deadline = time.monotonic() + 30
         while _issue_count(ws) < 3 and time.monotonic() < deadline:
             time.sleep(0.3)
         assert _issue_count(ws) == 3
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        err = _stop_watch(ws, proc)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -151,10 +166,9 @@ def test_watch_keeps_retrying_an_unreachable_mailbox_and_stops_on_sigterm(tmp_pa
     ws = make_workspace(tmp_path / "ws", intake={"source": "imap"}, intake__imap=imap)
     proc = _start_watch(ws)
     try:
-        time.sleep(4)
+        _wait_for_log(ws, "reconnecting in 4 s")
         assert proc.poll() is None  # still trying, not crashed
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        err = _stop_watch(ws, proc)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -70,7 +70,7 @@ def fill_inbox(corpus: Path, maildir: Path) -> Inbox:
 def poll(ws: Workspace) -> None:
     app = ws.app()
     try:
-        service.poll_once(app, show_progress=False)
+        service.poll_once(app)
     finally:
         app.engine.dispose()
 

@@ -63,7 +63,7 @@ def test_chi_number_never_leaves_the_core(tmp_path: Path, caplog: pytest.LogCapt
     for n, spelling in enumerate(SPELLINGS):
         _submit(app, ws.root / "inbox", spelling, n)
     with caplog.at_level(logging.DEBUG):
-        service.poll_once(app, show_progress=False)
+        service.poll_once(app)
     # The administrator typed the number into the outcome too: the gate still removes it.
     _close_all(app, f"Fixed; the ward apologised to the family of {CHI}.")
     service.deliver(app)
@@ -94,7 +94,7 @@ def test_admins_may_opt_out_of_redaction(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", privacy={"redact_for_admins": False})
     app = ws.app()
     _submit(app, ws.root / "inbox", CHI, 1)
-    service.poll_once(app, show_progress=False)
+    service.poll_once(app)
     with app.factory() as session:
         by_template = {o.template: o.raw for o in session.scalars(select(OutboxMessage))}
     assert _digits_in(by_template["triage-request"])  # admins only: kept, as configured
@@ -106,7 +106,7 @@ def test_purge_removes_old_raw_mail_but_keeps_held_issues(tmp_path: Path) -> Non
     app = ws.app()
     for n in range(3):
         _submit(app, ws.root / "inbox", CHI, n)
-    service.poll_once(app, show_progress=False)
+    service.poll_once(app)
     ws.cli("issues", "hold", f"IFG-{app.clock().year}-0002")
     later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=31))
     dry = retention.purge(later, dry_run=True)

@@ -98,7 +98,7 @@ def populated(tmp_path: Path) -> tuple[Workspace, App, dict[str, str]]:
     _submit(ws, "<script>alert(1)</script>")
     for spelling in SPELLINGS:
         _submit(ws, f"Letter missing for CHI {spelling}", body=f"Patient {spelling} again.\n{BODY}")
-    service.poll_once(app, show_progress=False)
+    service.poll_once(app)
     refs = _refs(app)
     first = refs["Discharge letters arriving late"]
     _triage(app, first, T0 + timedelta(days=1), "ACCEPT", "discharge")
@@ -126,7 +126,7 @@ def test_register_pages_list_every_issue_with_area_status_and_outcome(
 ) -> None:
     _, app, refs = populated
     site = tmp_path / "site"
-    result = build_register(app, site, show_progress=False)
+    result = build_register(app, site)
     assert (result.pages, result.issues) == (3 + 5, 5)
     assert result.line() == f"register: 8 pages for 5 issues in {site}"
     for name in ("index.html", "issues.html", "meetings.html"):
@@ -160,7 +160,7 @@ def test_register_escapes_html_and_hides_people_bodies_and_notes(
 ) -> None:
     _, app, _ = populated
     site = tmp_path / "site"
-    build_register(app, site, show_progress=False)
+    build_register(app, site)
     index = (site / "index.html").read_text()
     assert "Area Clinical Forum" in index and "interface.group@example.nhs.scot" in index
     assert "patient-identifiable data" in index
@@ -185,7 +185,7 @@ def test_chi_never_reaches_register_report_or_csv(
 ) -> None:
     _, app, _ = populated
     site = tmp_path / "site"
-    build_register(app, site, show_progress=False)
+    build_register(app, site)
     files = list(_site_files(site))
     for path, content in files:
         _assert_no_chi(str(path), content)
@@ -205,9 +205,9 @@ def test_report_figures_on_a_known_set(tmp_path: Path) -> None:
     app = _at(ws.app(), T0)
     for subject in ("Letters A", "Letters B", "Tablets C", "Bloods E"):
         _submit(ws, subject, body="Please look at this.\n")
-    service.poll_once(app, show_progress=False)
+    service.poll_once(app)
     _submit(ws, "Significant event analysis D", body="Please look at this.\n")
-    service.poll_once(_at(app, T0 + timedelta(days=1)), show_progress=False)
+    service.poll_once(_at(app, T0 + timedelta(days=1)))
     r = _refs(app)
     _triage(app, r["Letters A"], T0 + timedelta(days=1), "ACCEPT", "discharge")
     _triage(app, r["Letters A"], T0 + timedelta(days=5), "CLOSE", "Done.")
@@ -260,18 +260,18 @@ def test_rebuild_replaces_the_site_and_refuses_foreign_directories(tmp_path: Pat
     ws = _workspace(tmp_path / "ws")
     app = ws.app()
     site = tmp_path / "out" / "site"
-    assert build_register(app, site, show_progress=False).pages == 3  # an empty register
+    assert build_register(app, site).pages == 3  # an empty register
     (site / "stale.html").write_text("old")
     _submit(ws, "Referrals bounced")
-    service.poll_once(app, show_progress=False)
-    assert build_register(app, site, show_progress=False).issues == 1
+    service.poll_once(app)
+    assert build_register(app, site).issues == 1
     assert not (site / "stale.html").exists() and len(list((site / "issues").iterdir())) == 1
     assert [p.name for p in site.parent.iterdir()] == ["site"]  # no staging or old copies left
     foreign = tmp_path / "home"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("precious")
     with pytest.raises(MailprocError, match="not written by"):
-        build_register(app, foreign, show_progress=False)
+        build_register(app, foreign)
     assert (foreign / "thesis.tex").read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -25,7 +25,7 @@ def test_overdue_delegation_and_waiting_digest(tmp_path: Path) -> None:
     box = mailbox.Maildir(ws.root / "inbox", create=True)
     for i in range(3):
         box.add(varied_message(i))
-    service.poll_once(app, show_progress=False)
+    service.poll_once(app)
     due = (app.clock() + timedelta(days=5)).date().isoformat()
     with app.factory() as session, session.begin():
         issue = session.scalars(select(Issue).order_by(Issue.id)).first()

@@ -270,7 +270,7 @@ class Desk:
     def poll(self) -> list[Delivered]:
         """One `mailproc poll` pass in-process; returns the emails it sent."""
         self.mark()
-        service.poll_once(self.app, show_progress=False)
+        service.poll_once(self.app)
         return self.sent()
 
     def poll_cli(self) -> list[Delivered]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import click
 
 from mailproc.cli.context import Context, run
+from mailproc.cli.progress import reporting
 from mailproc.errors import ConfigError, MailprocError
 from mailproc.intake import runner as service
+from mailproc.intake.flow import PassOptions
 from mailproc.outbound import outbox
 from mailproc.outbound.transports.smtp import SmtpTransport
 from mailproc.store.db import transaction
@@ -58,8 +58,9 @@ def poll(obj: Context, backlog: bool) -> None:
     """Process the mailbox once, then send what is due."""
 
     def work() -> None:
-        app = dataclasses.replace(obj.app(), backlog=backlog)
-        summary, report = service.poll_once(app, show_progress=not obj.quiet)
+        app = obj.app()
+        with reporting("Processing mail", enabled=not obj.quiet) as on_progress:
+            summary, report = service.poll_once(app, PassOptions(backlog=backlog), on_progress)
         click.echo(
             f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
         )

@@ -11,6 +11,7 @@ import click
 from sqlalchemy import select
 
 from mailproc.cli.context import Context, run
+from mailproc.cli.progress import reporting
 from mailproc.errors import ConfigError, MailprocError
 from mailproc.governance import reminders
 from mailproc.intake import requeue
@@ -224,7 +225,11 @@ def register_build(obj: Context, directory: Path) -> None:
     """Write the register into DIRECTORY, replacing an earlier build."""
     from mailproc.governance.register import build_register
 
-    run(lambda: click.echo(build_register(obj.app(), directory, show_progress=not obj.quiet).line()))
+    def work() -> None:
+        with reporting("Building the register", enabled=not obj.quiet) as on_progress:
+            click.echo(build_register(obj.app(), directory, on_progress).line())
+
+    run(work)
 
 
 @click.command()

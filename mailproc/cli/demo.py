@@ -89,7 +89,7 @@ def _demo(directory: Path | None) -> None:
     _reply_threads(app, inbox)
     _triage(app, inbox)
     _step("7. The published register for the intranet (patient identifiers removed)")
-    click.echo(build_register(app, root / "register", show_progress=False).line())
+    click.echo(build_register(app, root / "register").line())
     click.echo(f"\nEverything sent is in {root / 'outbox'}; to look around (the secret is this demo's own):")
     click.echo(f"  export MAILPROC_DEMO_SECRET={os.environ['MAILPROC_DEMO_SECRET']}")
     click.echo(f"  mailproc --config {root / 'config.toml'} issues show IFG-{app.clock().year}-0001")
@@ -153,7 +153,7 @@ def _step(title: str) -> None:
 
 
 def _poll(app: App) -> None:
-    summary, report = service.poll_once(app, show_progress=False)
+    summary, report = service.poll_once(app)
     click.echo(f"poll: {summary.line()}; sent {report.sent}")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -47,3 +49,21 @@ class Progress:
             self.last_log = now
             rate = self.done / max(now - self.started, 1e-6)
             log.info("%s: %d of %d (%.1f/s)", self.label, self.done, self.total, rate)
+
+
+@contextmanager
+def reporting(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A (done, total) callback for core code, which knows nothing of terminals or click."""
+    shown: list[Progress] = []
+
+    def report(done: int, total: int) -> None:
+        if not shown:
+            shown.append(Progress(total, label, enabled).__enter__())
+        bar = shown[0]
+        bar.step(done - bar.done)
+
+    try:
+        yield report
+    finally:
+        if shown:
+            shown[0].__exit__(None, None, None)

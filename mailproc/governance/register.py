@@ -28,7 +28,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mailproc.app import App
-from mailproc.cli.progress import Progress
 from mailproc.errors import MailprocError
 from mailproc.outbound.render import RenderError
 from mailproc.privacy import detector
@@ -104,7 +103,9 @@ class GroupView:
     reports_to: str
 
 
-def build_register(app: App, out_dir: Path, show_progress: bool = True) -> RegisterReport:
+def build_register(
+    app: App, out_dir: Path, on_progress: Callable[[int, int], None] | None = None
+) -> RegisterReport:
     """Render the whole register into `out_dir`, replacing an earlier build atomically.
 
     The site is rendered into a temporary directory beside `out_dir` and swapped in only when
@@ -119,10 +120,10 @@ def build_register(app: App, out_dir: Path, show_progress: bool = True) -> Regis
         _write(app, staging / "index.html", "index.html.j2", "", _index_values(app, issues))
         _write(app, staging / "issues.html", "issues.html.j2", "", {"issues": issues})
         _write(app, staging / "meetings.html", "meetings.html.j2", "", {"meetings": meetings})
-        with Progress(len(issues), "register", show_progress) as progress:
-            for view in issues:
-                _write(app, staging / "issues" / view.page, "issue.html.j2", "../", {"issue": view})
-                progress.step()
+        for done, view in enumerate(issues, start=1):
+            _write(app, staging / "issues" / view.page, "issue.html.j2", "../", {"issue": view})
+            if on_progress is not None:
+                on_progress(done, len(issues))
 
     _replace_atomically(out_dir, write)
     return RegisterReport(out_dir=out_dir, pages=pages, issues=len(issues))

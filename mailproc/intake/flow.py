@@ -1,48 +1,137 @@
-"""The path of one inbound message, top to bottom.
+"""The path of one inbound message, top to bottom. Every step is listed here and only here.
 
-`process` runs inside ONE database transaction that the caller commits; only then does
-the caller move the message at the source (done → Processed, quarantine → Quarantine).
-Outgoing mail is queued in the same transaction (transactional outbox), so a crash at
-any point leaves either nothing or everything, and a rerun reaches the same end state.
+1. Count the attempt, committed before anything else, so that a message that kills the
+   process is counted too; past `intake.max_attempts` it is quarantined with its last error.
+2. In ONE database transaction: already handled? too large? parse; a copy of a logged email?
+   classify; then one of four paths (machine mail, an administrator's command, a reply to an
+   issue, a new submission). Outgoing mail is queued in the same transaction (transactional
+   outbox), so a crash at any point leaves either nothing or everything.
+3. Only after the commit, the move at the source: Processed, or Quarantine with the reason.
+
+A database or disk failure is not the message's fault: it is not counted as an attempt, never
+quarantines the message, and stops the pass (`StorageUnavailable`) with the reason.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
+from mailproc.errors import SourceError, StorageUnavailable
 from mailproc.intake.classify import Classification, ClassifyContext, Kind, classify
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import ParseError, parse
 from mailproc.intake.replytrim import visible_reply
-from mailproc.intake.sources import SourceMessage
+from mailproc.intake.sources import Source, SourceMessage
 from mailproc.intake.suggest import suggest
 from mailproc.outbound import gate as notify
 from mailproc.privacy.findings import scan_message
-from mailproc.store import issues, messages
+from mailproc.store import attempts, issues, messages
+from mailproc.store.db import transaction
 from mailproc.store.models import Issue, Message
 from mailproc.store.threads import DbThreadLookup
 from mailproc.triage import commands as triage_mail
 from mailproc.triage import requests as triage_requests
+from mailproc.vocabulary import IssueStatus, MessageKind
+
+log = logging.getLogger(__name__)
+
+Result = Literal["new", "reply", "ignored", "command", "quarantined", "duplicate", "already"]
 
 
 @dataclass(frozen=True)
 class Outcome:
     fate: Literal["done", "quarantine"]
-    result: str  # new | reply | ignored | command | quarantined | duplicate | already
+    result: Result
     reference: str | None = None
     reason: str = ""
 
 
-def process(app: App, session: Session, item: SourceMessage) -> Outcome:
-    """Log one source message and queue what follows from it."""
+@dataclass(frozen=True)
+class PassOptions:
+    # Importing an existing mailbox (`poll --backlog`): log everything, but send nothing
+    # and apply no command: months-old mail must not answer anyone or change an issue.
+    backlog: bool = False
+
+
+LIVE = PassOptions()  # an ordinary pass
+
+
+def handle(app: App, source: Source, item: SourceMessage, options: PassOptions) -> Outcome | None:
+    """One message from the source to its end state; None when it failed and will be retried."""
+    tries = _count_attempt(app, item)
+    if tries > app.settings.intake.max_attempts:
+        outcome = give_up(app, item, tries - 1)
+    else:
+        found = _in_one_transaction(app, item, options, tries)
+        if found is None:
+            return None
+        outcome = found
+    move(source, item, outcome)
+    return outcome
+
+
+def _count_attempt(app: App, item: SourceMessage) -> int:
+    try:
+        return attempts.bump_attempt(app.factory, item.key, app.clock())
+    except _STORAGE_ERRORS as exc:
+        raise StorageUnavailable(_storage_reason(exc)) from exc
+
+
+def _in_one_transaction(app: App, item: SourceMessage, options: PassOptions, tries: int) -> Outcome | None:
+    limit = app.settings.intake.max_attempts
+    try:
+        with transaction(app.factory) as session:
+            outcome = route(app, session, item, options)
+            attempts.clear_attempts(session, item.key)  # in the same commit as the outcome
+            return outcome
+    except IntegrityError:
+        # Another poller logged the same message first: its row decides the fate.
+        with app.factory() as session:
+            fate = messages.logged_fate(session, item.key)
+        if fate is not None:
+            return Outcome(fate=fate, result="already")
+        log.exception("message %s: database conflict; will retry", item.key)
+        attempts.record_failure(app.factory, item.key, "database conflict")
+    except _STORAGE_ERRORS as exc:
+        _forgive(app, item)
+        raise StorageUnavailable(_storage_reason(exc)) from exc
+    except Exception as exc:  # one bad message must never stop the messages behind it
+        log.exception("message %s: processing failed (attempt %d of %d)", item.key, tries, limit)
+        attempts.record_failure(app.factory, item.key, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+# A failure of the database or the disk, not of the message. (IntegrityError, a DBAPIError
+# too, is handled before these: it means another poller got there first.)
+_STORAGE_ERRORS = (DBAPIError, OSError)
+
+
+def _storage_reason(exc: BaseException) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"the database (or the disk under it) failed, so the pass stopped: {first}"
+
+
+def _forgive(app: App, item: SourceMessage) -> None:
+    """Take back the attempt counted for a message the storage failed; best effort, because
+    the storage may still be failing (then the count stands, one per failed pass)."""
+    try:
+        attempts.forgive_attempt(app.factory, item.key)
+    except _STORAGE_ERRORS:
+        log.debug("could not take back the attempt on %s", item.key, exc_info=True)
+
+
+def route(app: App, session: Session, item: SourceMessage, options: PassOptions) -> Outcome:
+    """Log one source message and queue what follows from it, inside the caller's transaction."""
     already = messages.logged_fate(session, item.key)
     if already is not None:
-        return Outcome(fate="done" if already == "done" else "quarantine", result="already")
+        return Outcome(fate=already, result="already")
     if item.oversize:
         limit = app.settings.intake.max_message_bytes
         return quarantine(session, item, f"message of {item.size} bytes exceeds {limit} bytes")
@@ -50,19 +139,17 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
         msg = parse(item.raw)
     except ParseError as exc:
         return quarantine(session, item, f"could not be parsed: {exc.reason}")
-    earlier = messages.find_message(session, msg.message_id, msg.sha256)
+    earlier = messages.find_message(session, msg)
     if earlier is not None:
         return log_copy(app, session, item, msg, earlier)
     route = classify(msg, classify_context(app), DbThreadLookup(session, app.domain))
     if route.kind is Kind.AUTOMATIC:
         return log_automatic(app, session, item, msg, route)
     if route.kind is Kind.COMMAND:
-        result = triage_mail.handle(app, session, item, msg)
-        counted = "quarantined" if result.fate == "quarantine" else "command"
-        return Outcome(fate=result.fate, result=counted, reference=result.reference, reason=result.reason)
+        return command(app, session, item, msg, options)
     if route.kind is Kind.REPLY and route.reference:
-        return thread_reply(app, session, item, msg, route.reference)
-    return new_submission(app, session, item, msg, route)
+        return thread_reply(app, session, item, msg, route.reference, options)
+    return new_submission(app, session, item, msg, route, options)
 
 
 def classify_context(app: App) -> ClassifyContext:
@@ -73,7 +160,7 @@ def classify_context(app: App) -> ClassifyContext:
 
 
 def new_submission(
-    app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification
+    app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification, options: PassOptions
 ) -> Outcome:
     """Open an issue, acknowledge the sender and ask the administrators to triage it."""
     now = app.clock()
@@ -82,23 +169,23 @@ def new_submission(
     issue = issues.create_issue(
         session, msg, s.group.reference_prefix, now, suggestion.area, suggestion.source_kind
     )
-    row = log(app, session, item, msg, "new", issue, route.reason)
+    row = log_message(app, session, item, msg, MessageKind.NEW, issue, route.reason)
     issue.pid_detected = row.detail.get("pid_findings", 0) != 0
     issues.add_event(session, issue, msg.from_address, msg.message_id, "submitted", now,
                      suggested_area=suggestion.area, source_kind=suggestion.source_kind)  # fmt: skip
-    withheld = ack_withheld(app, msg, route)
+    withheld = ack_withheld(app, msg, route, options)
     if not withheld and notify.send(session, app, issue, acknowledgement(msg), {"message": row}) is None:
         withheld = "daily limit of automatic replies to this address reached"
     if withheld:
         issues.add_event(session, issue, "mailproc", msg.message_id, "ack-withheld", now, reason=withheld)
-    if not app.backlog:
+    if not options.backlog:
         triage_requests.request_triage(app, session, issue, row)
     return Outcome(fate="done", result="new", reference=issue.reference)
 
 
-def ack_withheld(app: App, msg: Inbound, route: Classification) -> str:
+def ack_withheld(app: App, msg: Inbound, route: Classification, options: PassOptions) -> str:
     """Why this submission gets no acknowledgement ("" when it gets one)."""
-    if app.backlog:
+    if options.backlog:
         return "imported from the mailbox's backlog (poll --backlog)"
     if not msg.sender_trusted:
         return "sender address could not be trusted"
@@ -122,21 +209,45 @@ def acknowledgement(msg: Inbound) -> notify.Outgoing:
     )
 
 
-def thread_reply(app: App, session: Session, item: SourceMessage, msg: Inbound, ref: str) -> Outcome:
+def thread_reply(
+    app: App, session: Session, item: SourceMessage, msg: Inbound, ref: str, options: PassOptions
+) -> Outcome:
     """Add a reply to its issue; new information re-opens triage and tells the admins."""
     issue = session.scalars(select(Issue).where(Issue.reference == ref)).one()
-    row = log(app, session, item, msg, "reply", issue, "reply to a known issue")
+    row = log_message(app, session, item, msg, MessageKind.REPLY, issue, "reply to a known issue")
     now = app.clock()
     issues.add_event(session, issue, msg.from_address, msg.message_id, "reply", now)
-    if issue.status == "info-requested":
-        issue.status = "awaiting-triage"
+    if issue.status == IssueStatus.INFO_REQUESTED:
+        issue.status = IssueStatus.AWAITING_TRIAGE
         issues.add_event(session, issue, "mailproc", msg.message_id, "status", now,
-                         status="awaiting-triage", reason="submitter replied")  # fmt: skip
+                         status=IssueStatus.AWAITING_TRIAGE, reason="submitter replied")  # fmt: skip
     if row.detail.get("pid_findings"):
         issue.pid_detected = True
-    if not app.backlog:
+    if not options.backlog:
         triage_requests.notify_update(app, session, issue, row)
     return Outcome(fate="done", result="reply", reference=issue.reference)
+
+
+def command(app: App, session: Session, item: SourceMessage, msg: Inbound, options: PassOptions) -> Outcome:
+    """An administrator's command email: triage decides whether it may command the issue;
+    a refusal is quarantined here, an accepted one is logged and (but for a backlog) applied."""
+    verdict = triage_mail.authorise(app, session, msg)
+    if verdict.issue is None or verdict.problem:
+        reason = f"rejected command: {verdict.problem}"
+        messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+        triage_mail.answer_rejection(app, session, msg, verdict)
+        return Outcome(fate="quarantine", result="quarantined", reference=verdict.reference, reason=reason)
+    issue = verdict.issue
+    text = visible_reply(msg.first_text or msg.text)
+    row = log_message(app, session, item, msg, MessageKind.COMMAND, issue, "command", visible=text)
+    if options.backlog:
+        issues.add_event(session, issue, msg.from_address, msg.message_id, "command-not-applied",
+                         app.clock(), reason="imported from the mailbox's backlog")  # fmt: skip
+        return Outcome(
+            fate="done", result="command", reference=issue.reference, reason="not applied (backlog)"
+        )
+    summary = triage_mail.run_commands(app, session, issue, msg, row)
+    return Outcome(fate="done", result="command", reference=issue.reference, reason=summary)
 
 
 def log_copy(app: App, session: Session, item: SourceMessage, msg: Inbound, earlier: Message) -> Outcome:
@@ -144,7 +255,7 @@ def log_copy(app: App, session: Session, item: SourceMessage, msg: Inbound, earl
     no issue opened; a copy whose bytes differ is still kept beside the first, so that a
     sender who reuses Message-IDs loses nothing."""
     if earlier.sha256 != msg.sha256:
-        copy = log(app, session, item, msg, "copy", earlier.issue, f"copy of message {earlier.id}")
+        copy = log_message(app, session, item, msg, MessageKind.COPY, earlier.issue, f"copy of {earlier.id}")
         copy.detail = {**copy.detail, "copy_of": earlier.id}
     return Outcome(fate="done", result="duplicate", reason="already logged (same Message-ID)")
 
@@ -153,16 +264,17 @@ def log_automatic(
     app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification
 ) -> Outcome:
     """Machine mail is kept with its classification; it is never answered."""
-    log(app, session, item, msg, "automatic", None, route.reason)
+    log_message(app, session, item, msg, MessageKind.AUTOMATIC, None, route.reason)
     return Outcome(fate="done", result="ignored", reason=route.reason)
 
 
-def log(
-    app: App, session: Session, item: SourceMessage, msg: Inbound, kind: str, issue: Issue | None, reason: str
-) -> Message:
+def log_message(
+    app: App, session: Session, item: SourceMessage, msg: Inbound, kind: MessageKind, issue: Issue | None,
+    reason: str, visible: str | None = None,
+) -> Message:  # fmt: skip
     """Store the message (raw bytes, trimmed text, patient-identifier findings)."""
-    visible = visible_reply(msg.text)
-    entry = messages.LogEntry(kind=kind, visible_text=visible, redacted_text="", detail={"route": reason})
+    text = visible_reply(msg.text) if visible is None else visible
+    entry = messages.LogEntry(kind=kind, visible_text=text, redacted_text="", detail={"route": reason})
     row = messages.log_message(session, msg, item.raw, item.key, entry, issue)
     scan_message(app, session, row, msg)
     return row
@@ -171,3 +283,25 @@ def log(
 def quarantine(session: Session, item: SourceMessage, reason: str) -> Outcome:
     messages.quarantine_record(session, item.key, item.raw, reason, item.size)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)
+
+
+def give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
+    """Past `max_attempts`: quarantine with the last error, so the messages behind it go on."""
+    with transaction(app.factory) as session:
+        last = attempts.last_failure(session, item.key)
+        reason = f"processing failed {tries} times; last error: {last}"
+        messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+        attempts.clear_attempts(session, item.key)
+    log.error("message %s quarantined after %d failed attempts", item.key, tries)
+    return Outcome(fate="quarantine", result="quarantined", reason=reason)
+
+
+def move(source: Source, item: SourceMessage, outcome: Outcome) -> None:
+    """Mark the message done at the source; a failure here is repaired on the next pass."""
+    try:
+        if outcome.fate == "quarantine":
+            source.quarantine(item.key, outcome.reason)
+        else:
+            source.done(item.key)
+    except SourceError:
+        log.exception("message %s was logged but could not be moved; will move next pass", item.key)

@@ -1,4 +1,4 @@
-"""Passes over the mailbox: each message through the pipeline, then moved at the source."""
+"""Passes over the mailbox: every waiting message through the flow, delivering as it goes."""
 
 from __future__ import annotations
 
@@ -8,19 +8,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from mailproc.app import App
-from mailproc.cli.progress import Progress
-from mailproc.errors import SourceError
-from mailproc.intake import flow as pipeline
-from mailproc.intake.flow import Outcome
-from mailproc.intake.sources import Source, SourceMessage
-from mailproc.store import attempts, messages
-from mailproc.store.db import transaction
+from mailproc.intake import flow
+from mailproc.intake.flow import LIVE, PassOptions
+from mailproc.intake.sources import Source
 
 log = logging.getLogger(__name__)
 DELIVER_EVERY_SECONDS = 30.0
+
+ProgressFn = Callable[[int, int], None]  # (done, total), after each message
 
 
 @dataclass(frozen=True)
@@ -41,6 +37,11 @@ class PassSummary:
             + (f", {self.failed} failed (will retry)" if self.failed else "")
         )
 
+    @property
+    def busy(self) -> bool:
+        """Whether the pass did anything worth a log line."""
+        return bool(self.new or self.replies or self.commands or self.quarantined)
+
 
 _FIELD = {
     "new": "new", "reply": "replies", "command": "commands", "ignored": "ignored",
@@ -49,76 +50,27 @@ _FIELD = {
 
 
 def run_pass(
-    app: App, source: Source, show_progress: bool = True, every_while: Callable[[], object] | None = None
+    app: App,
+    source: Source,
+    options: PassOptions = LIVE,
+    on_progress: ProgressFn | None = None,
+    every_while: Callable[[], object] | None = None,
 ) -> PassSummary:
     """Process every message waiting at the source once.
 
     `every_while` runs every DELIVER_EVERY_SECONDS during a long pass (delivery), so that on
     a first poll of a large mailbox the first acknowledgements do not wait for the last message.
+    A `StorageUnavailable` from the flow ends the pass: the messages behind it wait untouched.
     """
     counts: Counter[str] = Counter()
     total = source.count_pending()
     last = time.monotonic()
-    with Progress(total, "Processing mail", enabled=show_progress) as progress:
-        for item in source.pending():
-            outcome = process_safely(app, item)
-            if outcome is None:
-                counts["failed"] += 1
-            else:
-                counts[_FIELD[outcome.result]] += 1
-                move(source, item, outcome)
-            progress.step()
-            if every_while is not None and time.monotonic() - last >= DELIVER_EVERY_SECONDS:
-                every_while()
-                last = time.monotonic()
+    for done, item in enumerate(source.pending(), start=1):
+        outcome = flow.handle(app, source, item, options)
+        counts["failed" if outcome is None else _FIELD[outcome.result]] += 1
+        if on_progress is not None:
+            on_progress(done, max(total, done))
+        if every_while is not None and time.monotonic() - last >= DELIVER_EVERY_SECONDS:
+            every_while()
+            last = time.monotonic()
     return PassSummary(**counts)
-
-
-def process_safely(app: App, item: SourceMessage) -> Outcome | None:
-    """Run the pipeline in one transaction; None when it failed and should be retried.
-
-    The attempt is counted (and committed) before the try, so a message that kills the
-    process is counted too; past `max_attempts` it is quarantined with the last error.
-    """
-    tries = attempts.bump_attempt(app.factory, item.key, app.clock())
-    limit = app.settings.intake.max_attempts
-    if tries > limit:
-        return _give_up(app, item, tries - 1)
-    try:
-        with transaction(app.factory) as session:
-            outcome = pipeline.process(app, session, item)
-            attempts.clear_attempts(session, item.key)  # in the same commit as the outcome
-            return outcome
-    except IntegrityError:
-        # Another poller logged the same message first: its row decides the fate.
-        with app.factory() as session:
-            fate = messages.logged_fate(session, item.key)
-        if fate is not None:
-            return Outcome(fate="done" if fate == "done" else "quarantine", result="already")
-        log.exception("message %s: database conflict; will retry", item.key)
-        attempts.record_failure(app.factory, item.key, "database conflict")
-    except Exception as exc:  # one bad message must never stop the messages behind it
-        log.exception("message %s: processing failed (attempt %d of %d)", item.key, tries, limit)
-        attempts.record_failure(app.factory, item.key, f"{type(exc).__name__}: {exc}")
-    return None
-
-
-def _give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
-    with transaction(app.factory) as session:
-        last = attempts.last_failure(session, item.key)
-        reason = f"processing failed {tries} times; last error: {last}"
-        messages.quarantine_record(session, item.key, item.raw, reason, item.size)
-        attempts.clear_attempts(session, item.key)
-    log.error("message %s quarantined: %s", item.key, reason)
-    return Outcome(fate="quarantine", result="quarantined", reason=reason)
-
-
-def move(source: Source, item: SourceMessage, outcome: Outcome) -> None:
-    """Mark the message done at the source; a failure here is repaired on the next pass."""
-    try:
-        if outcome.fate == "quarantine":
-            source.quarantine(item.key, outcome.reason)
-        else:
-            source.done(item.key)
-    except SourceError:
-        log.exception("message %s was logged but could not be moved; will move next pass", item.key)

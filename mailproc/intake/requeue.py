@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from mailproc.app import App
 from mailproc.errors import MailprocError
-from mailproc.intake import flow as pipeline
-from mailproc.intake.flow import Outcome
+from mailproc.intake import flow
+from mailproc.intake.flow import LIVE, Outcome
 from mailproc.intake.sources import SourceMessage
 from mailproc.store.db import transaction
 from mailproc.store.models import Quarantined
+from mailproc.vocabulary import QuarantineState
 
 
 def retry(app: App, quarantine_id: int) -> Outcome:
@@ -17,14 +18,14 @@ def retry(app: App, quarantine_id: int) -> Outcome:
         row = session.get(Quarantined, quarantine_id)
         if row is None:
             raise MailprocError(f"no quarantined message {quarantine_id}; see `mailproc quarantine list`")
-        if row.status != "held":
+        if row.status != QuarantineState.HELD:
             raise MailprocError(f"quarantined message {quarantine_id} was already retried")
         if row.raw is None or len(row.raw) < row.raw_size:
             raise MailprocError(
                 f"quarantined message {quarantine_id} was too large to download ({row.raw_size} bytes); "
                 "raise intake.max_message_bytes and move it from the Quarantine folder back to the inbox"
             )
-        row.status = "retried"
+        row.status = QuarantineState.RETRIED
         row.resolved_at = app.clock()
         item = SourceMessage(key=f"retry:{row.id}:{row.source_key}"[:255], raw=row.raw, size=row.raw_size)
-        return pipeline.process(app, session, item)
+        return flow.route(app, session, item, LIVE)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from mailproc.app import App
-from mailproc.intake.passes import PassSummary, run_pass
+from mailproc.intake.flow import LIVE, PassOptions
+from mailproc.intake.passes import PassSummary, ProgressFn, run_pass
 from mailproc.intake.sources import Source
 from mailproc.intake.sources.factory import open_source
 from mailproc.intake.watch import Watcher
@@ -41,12 +42,16 @@ def deliver(app: App, budget: float = DELIVERY_BUDGET_SECONDS) -> DeliveryReport
             return total
 
 
-def poll_once(app: App, show_progress: bool = True) -> tuple[PassSummary, DeliveryReport]:
+def poll_once(
+    app: App, options: PassOptions = LIVE, on_progress: ProgressFn | None = None
+) -> tuple[PassSummary, DeliveryReport]:
     """One pass over the mailbox, delivering as it goes and at the end."""
     reports: list[DeliveryReport] = []
     source = connect(app)
     try:
-        summary = run_pass(app, source, show_progress, every_while=lambda: reports.append(deliver(app, 10)))
+        summary = run_pass(
+            app, source, options, on_progress, every_while=lambda: reports.append(deliver(app, 10))
+        )
     finally:
         source.close()
     reports.append(deliver(app))

@@ -11,7 +11,7 @@ from types import FrameType
 from sqlalchemy.exc import OperationalError
 
 from mailproc.app import App
-from mailproc.errors import SourceError
+from mailproc.errors import SourceError, StorageUnavailable
 from mailproc.intake.passes import run_pass
 from mailproc.intake.sources import Source
 
@@ -50,7 +50,7 @@ class Watcher:
                 try:
                     passes += self._session(max_passes, passes)
                     failures = 0
-                except (SourceError, OperationalError) as exc:  # mailbox or database away
+                except (SourceError, StorageUnavailable, OperationalError) as exc:  # mailbox or database away
                     failures += 1
                     delay = min(MAX_BACKOFF_SECONDS, 2 ** min(failures, 9))
                     what = "mailbox" if isinstance(exc, SourceError) else "database"
@@ -70,7 +70,7 @@ class Watcher:
         passes = 0
         try:
             while not self.stopping and (max_passes is None or done + passes < max_passes):
-                summary = run_pass(self.app, source, show_progress=False, every_while=self.deliver)
+                summary = run_pass(self.app, source, every_while=self.deliver)
                 passes += 1
                 if summary.new or summary.replies or summary.commands or summary.quarantined:
                     log.info("pass: %s", summary.line())

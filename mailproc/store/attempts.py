@@ -35,6 +35,14 @@ def record_failure(factory: sessionmaker[Session], source_key: str, error: str) 
             row.last_error = error[:2000]
 
 
+def forgive_attempt(factory: sessionmaker[Session], source_key: str) -> None:
+    """Take back one counted attempt: it failed for a reason that was not the message's."""
+    with transaction(factory) as session:
+        row = session.get(SourceAttempt, source_key)
+        if row is not None and row.attempts > 0:
+            row.attempts -= 1
+
+
 def last_failure(session: Session, source_key: str) -> str:
     row = session.get(SourceAttempt, source_key)
     return row.last_error if row else ""

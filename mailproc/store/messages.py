@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from mailproc.store.models import (
     Message,
     Quarantined,
 )
+from mailproc.vocabulary import QuarantineState
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def log_message(
         message_id=msg.message_id,
         sha256=msg.sha256,
         kind=entry.kind,
-        from_address=(msg.from_address or ", ".join(msg.from_addresses))[:320],
+        from_address=stored_sender(msg),
         from_name=msg.from_name,
         subject=msg.subject,
         sent_at=msg.date,
@@ -88,25 +90,39 @@ def quarantine_record(session: Session, source_key: str, raw: bytes, reason: str
     return row
 
 
-def logged_fate(session: Session, source_key: str) -> str | None:
+def logged_fate(session: Session, source_key: str) -> Literal["done", "quarantine"] | None:
     """ "done" or "quarantine" when this source message was already handled (a crash
-    between our commit and the move at the source leaves it waiting there)."""
+    between our commit and the move at the source leaves it waiting there).
+
+    A quarantined message that an administrator retried counts as done: its stored copy went
+    through the flow, so the original, if still at the source, must not go through it again.
+    """
     if session.scalar(select(Message.id).where(Message.source_key == source_key)):
         return "done"
-    quarantined = select(Quarantined.id).where(
-        Quarantined.source_key == source_key, Quarantined.status == "held"
-    )
-    if session.scalar(quarantined):
+    states = session.scalars(select(Quarantined.status).where(Quarantined.source_key == source_key))
+    found = set(states)
+    if QuarantineState.HELD in found:
         return "quarantine"
+    if QuarantineState.RETRIED in found:
+        return "done"
     return None
 
 
-def find_message(session: Session, message_id: str, sha256: str) -> Message | None:
-    """The logged message with this Message-ID (the one with the same bytes first), or None.
+def find_message(session: Session, msg: Inbound) -> Message | None:
+    """The logged message from `sender` with this Message-ID (the one with the same bytes
+    first), or None.
 
     A copy that reached the mailbox by another hop (a second alias, a redelivery) differs
     only in its trace headers; it is the same email and must not open a second issue or be
-    acknowledged twice. (An id missing from the message is derived from its bytes.)
+    acknowledged twice. (An id missing from the message is derived from its bytes.) A
+    Message-ID reused by somebody else is not theirs to merge into: that is a message of its own.
     """
-    stmt = select(Message).where(Message.message_id == message_id)
-    return session.scalar(stmt.order_by(Message.sha256 != sha256, Message.id).limit(1))
+    stmt = select(Message).where(
+        Message.message_id == msg.message_id, Message.from_address == stored_sender(msg)
+    )
+    return session.scalar(stmt.order_by(Message.sha256 != msg.sha256, Message.id).limit(1))
+
+
+def stored_sender(msg: Inbound) -> str:
+    """The sender as the messages table keeps it: the trusted address, else every From address."""
+    return (msg.from_address or ", ".join(msg.from_addresses))[:320]

@@ -1,29 +1,25 @@
-"""A command email from start to end: authorise, read, apply, confirm (or reject)."""
+"""An administrator's command email: the verdict on whether it may command its issue (the
+flow quarantines a refusal), then reading, applying and confirming the commands."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.intake.inbound import Inbound
-from mailproc.intake.replytrim import visible_reply
-from mailproc.intake.sources import SourceMessage
 from mailproc.outbound import gate as notify
 from mailproc.outbound import outbox
-from mailproc.privacy.findings import scan_message
-from mailproc.store import issues, messages
+from mailproc.store import issues
 from mailproc.store.models import Issue, Message
-from mailproc.triage.apply import Actor, Applied, TriageRefused, apply_commands
+from mailproc.triage.apply import Actor, TriageRefused, apply_commands
 from mailproc.triage.auth import check_authentication_results, check_sender
 from mailproc.triage.grammar import (
     CHEAT_SHEET,
     CommandError,
-    ParsedReply,
     Vocabulary,
     parse_commands,
 )
@@ -32,10 +28,12 @@ from mailproc.vocabulary import reference_pattern, subject_tag, token_in_message
 
 
 @dataclass(frozen=True)
-class CommandResult:
-    fate: Literal["done", "quarantine"]
+class Verdict:
+    """Whether an email may command an issue: `problem` is "" when it may."""
+
     reference: str | None
-    reason: str
+    issue: Issue | None
+    problem: str
 
 
 def vocabulary(app: App) -> Vocabulary:
@@ -47,41 +45,30 @@ def vocabulary(app: App) -> Vocabulary:
     )
 
 
-def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> CommandResult:
-    """Authorise and apply one command email; a refusal is logged and quarantined."""
+def authorise(app: App, session: Session, msg: Inbound) -> Verdict:
+    """Find the issue the email names and decide whether its sender may command it."""
     reference, token = find_token(app, msg)
     issue = session.scalar(select(Issue).where(Issue.reference == reference)) if reference else None
-    problem = authorise(app, msg, reference, token, issue)
-    if problem:
-        return reject(app, session, item, msg, issue, problem)
-    assert issue is not None
-    if _is_replay(session, msg):
-        return CommandResult("done", issue.reference, "command email already applied (same Message-ID)")
-    text = visible_reply(msg.first_text or msg.text)
-    row = messages.log_message(
-        session, msg, item.raw, item.key, messages.LogEntry("command", text, "", {}), issue
-    )
-    scan_message(app, session, row, msg)
+    problem = _problem(app, msg, reference, token, issue)
+    return Verdict(reference=issue.reference if issue else reference, issue=issue, problem=problem)
+
+
+def run_commands(app: App, session: Session, issue: Issue, msg: Inbound, row: Message) -> str:
+    """Read the logged command email, apply every command or none, and answer the sender:
+    a confirmation of what was applied, or the error naming the line. Returns a summary."""
     actor = Actor(address=msg.from_address, via=msg.message_id)
     try:
-        parsed = parse_commands(text, vocabulary(app), app.today())
+        parsed = parse_commands(row.visible_text, vocabulary(app), app.today())
         applied = apply_commands(app, session, issue, parsed.commands, actor)
     except (CommandError, TriageRefused) as exc:
         row.detail = {**row.detail, "error": str(exc)}
         issues.add_event(
             session, issue, actor.address, actor.via, "command-error", app.clock(), error=str(exc)
         )
-        _reply(
-            app,
-            session,
-            issue,
-            msg,
-            "command-error",
-            {"error": str(exc), "cheat_sheet": CHEAT_SHEET},
-        )
-        return CommandResult("done", issue.reference, f"command error: {exc}")
-    _confirm(app, session, issue, msg, parsed, applied)
-    return CommandResult("done", issue.reference, f"{len(applied)} command(s) applied")
+        _reply(app, session, issue, msg, "command-error", {"error": str(exc), "cheat_sheet": CHEAT_SHEET})
+        return f"command error: {exc}"
+    _reply(app, session, issue, msg, "command-confirmation", {"applied": applied, "ignored": parsed.ignored})
+    return f"{len(applied)} command(s) applied"
 
 
 def find_token(app: App, msg: Inbound) -> tuple[str | None, str | None]:
@@ -97,7 +84,7 @@ def find_token(app: App, msg: Inbound) -> tuple[str | None, str | None]:
     return None, None
 
 
-def authorise(app: App, msg: Inbound, reference: str | None, token: str | None, issue: Issue | None) -> str:
+def _problem(app: App, msg: Inbound, reference: str | None, token: str | None, issue: Issue | None) -> str:
     """ "" when the email may command `issue`, else why not."""
     t = app.settings.triage
     sender = check_sender(msg.from_addresses, msg.from_defects, t.admins)
@@ -120,24 +107,15 @@ def authorise(app: App, msg: Inbound, reference: str | None, token: str | None, 
     return ""
 
 
-def reject(
-    app: App, session: Session, item: SourceMessage, msg: Inbound, issue: Issue | None, reason: str
-) -> CommandResult:
-    """Log, quarantine, and answer only an allow-listed sender (never backscatter a forger)."""
-    messages.quarantine_record(session, item.key, item.raw, f"rejected command: {reason}", item.size)
-    if issue is not None:
-        issues.add_event(
-            session,
-            issue,
-            msg.from_address or ", ".join(msg.from_addresses),
-            msg.message_id,
-            "command-rejected",
-            app.clock(),
-            reason=reason,
-        )
+def answer_rejection(app: App, session: Session, msg: Inbound, verdict: Verdict) -> None:
+    """Record a refused command on its issue, and answer only an allow-listed sender (never
+    backscatter a forger). The flow quarantines the email itself."""
+    if verdict.issue is not None:
+        sender = msg.from_address or ", ".join(msg.from_addresses)
+        issues.add_event(session, verdict.issue, sender, msg.message_id, "command-rejected", app.clock(),
+                         reason=verdict.problem)  # fmt: skip
     if _verified_admin(app, msg):
-        _reply(app, session, issue, msg, "command-rejected", {"reason": reason})
-    return CommandResult("quarantine", issue.reference if issue else None, f"rejected command: {reason}")
+        _reply(app, session, verdict.issue, msg, "command-rejected", {"reason": verdict.problem})
 
 
 def _verified_admin(app: App, msg: Inbound) -> bool:
@@ -151,29 +129,6 @@ def _verified_admin(app: App, msg: Inbound) -> bool:
         return True
     domain = sender.admin.rpartition("@")[2]
     return check_authentication_results(msg.headers_named("Authentication-Results"), t.authserv_id, domain).ok
-
-
-def _is_replay(session: Session, msg: Inbound) -> bool:
-    stmt = select(Message.id).where(Message.message_id == msg.message_id, Message.kind == "command")
-    return session.scalar(stmt.limit(1)) is not None
-
-
-def _confirm(
-    app: App,
-    session: Session,
-    issue: Issue,
-    msg: Inbound,
-    parsed: ParsedReply,
-    applied: list[Applied],
-) -> None:
-    _reply(
-        app,
-        session,
-        issue,
-        msg,
-        "command-confirmation",
-        {"applied": applied, "ignored": parsed.ignored},
-    )
 
 
 ERROR_TEMPLATES = ("command-error", "command-rejected")
