@@ -49,6 +49,8 @@ def test_missing_password_variable_exits_2(tmp_path: Path, monkeypatch: pytest.M
         ("group", {"timezone": "Mars/Olympus"}, "group.timezone"),
         ("triage", {"admins": ["not-an-address"]}, "triage.admins"),
         ("distribution", {"outcomes": ["nosuchlist"]}, "distribution.outcomes"),
+        ("distribution", {"agendas": ["members"]}, "distribution.agendas"),
+        ("triage", {"waiting_days": 0}, "triage.waiting_days"),
         ("outbound__smtp", {"security": "tls"}, "outbound.smtp.security"),
     ],
 )

@@ -25,6 +25,7 @@ from mailproc.timefmt import local
 from mailproc.triage import apply as triage_apply
 from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import CommandError, parse_cli
+from mailproc.vocabulary import IssueStatus, QuarantineState
 
 
 def register(main: click.Group) -> None:
@@ -46,7 +47,9 @@ def issues() -> None:
 
 
 @issues.command("list")
-@click.option("--status", type=click.Choice(queries.STATUSES), help="Only issues with this status.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in IssueStatus]), help="Only issues with this status."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
@@ -165,7 +168,7 @@ def quarantine_list(obj: Context, show_all: bool) -> None:
         with app.factory() as session:
             stmt = select(Quarantined).order_by(Quarantined.id)
             if not show_all:
-                stmt = stmt.where(Quarantined.status == "held")
+                stmt = stmt.where(Quarantined.status == QuarantineState.HELD)
             rows = list(session.scalars(stmt))
         for q in rows:
             click.echo(f"{q.id:>5} {local(q.created_at, tz)} {q.status:<8} {q.raw_size:>9} B  {q.reason}")

@@ -207,6 +207,7 @@ def _triage(t: Table) -> TriageSettings:
         require_authentication_results=t.flag("require_authentication_results", False),
         authserv_id=t.text("authserv_id", ""),
         token_max_age_days=t.integer("token_max_age_days", 60, minimum=1),
+        waiting_days=t.integer("waiting_days", 3, minimum=1),
     )
     if settings.require_authentication_results and not settings.authserv_id:
         raise t.error("authserv_id", "is required when require_authentication_results = true")
@@ -251,11 +252,12 @@ def _escalation(root: Table) -> Contact | None:
 
 
 def _distribution(t: Table) -> dict[str, tuple[str, ...]]:
-    result = {
-        "outcomes": t.strings("outcomes", ()),
-        "agendas": t.strings("agendas", ()),
-        "minutes": t.strings("minutes", ()),
-    }
+    result = {"outcomes": t.strings("outcomes", ())}
+    for later in ("agendas", "minutes"):
+        if t.strings(later, ()):
+            raise t.error(
+                later, "meetings are not built yet, so nothing would be sent to these lists; remove the key"
+            )
     t.finish()
     return result
 

@@ -101,6 +101,7 @@ class TriageSettings:
     require_authentication_results: bool
     authserv_id: str
     token_max_age_days: int
+    waiting_days: int  # an issue untriaged for longer is in the digest and the report
 
 
 @dataclass(frozen=True)

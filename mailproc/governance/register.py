@@ -31,9 +31,8 @@ from mailproc.app import App
 from mailproc.errors import MailprocError
 from mailproc.outbound.render import RenderError
 from mailproc.privacy import detector
-from mailproc.privacy.findings import patterns
 from mailproc.store.models import Event, Issue, Meeting
-from mailproc.store.queries import STATUSES
+from mailproc.vocabulary import IssueStatus
 
 # A directory we may replace carries this file; any other non-empty directory is refused,
 # so that `register build ~` can never wipe someone's files.
@@ -136,7 +135,7 @@ def page_context(app: App, root: str, values: Mapping[str, object]) -> dict[str,
     areas typed by an administrator, configured names) is redacted here, recursively.
     """
     # redact() memoises the compiled configuration, so calling it per page costs nothing extra.
-    extra = patterns(app)
+    extra = app.settings.privacy.patterns
     s = app.settings.group
     context: dict[str, object] = {
         "group": GroupView(s.name, s.address, s.reports_to),
@@ -203,7 +202,9 @@ def _issue_view(
         priority=issue.priority,
         received=_day(issue.created_at.astimezone(tz).date()),
         updated=_day(issue.updated_at.astimezone(tz).date()),
-        closed=_day(closes[-1].at.astimezone(tz).date()) if closes and issue.status == "closed" else "",
+        closed=_day(closes[-1].at.astimezone(tz).date())
+        if closes and issue.status == IssueStatus.CLOSED
+        else "",
         meeting=_day(meeting.date) if meeting else "",
         delegated_to=group.name if group else (issue.delegated_to or ""),
         due=_day(issue.due_date) if issue.due_date and issue.delegated_to else "",
@@ -239,7 +240,7 @@ def _phrase(app: App, event: Event) -> str:
         "reply": "further information received",
         "undo": "previous change undone",
     }
-    if event.action == "status" and event.detail.get("status") == "awaiting-triage":
+    if event.action == "status" and event.detail.get("status") == IssueStatus.AWAITING_TRIAGE:
         return "returned for triage"
     if event.action != "command":
         return fixed.get(event.action, "")
@@ -273,7 +274,7 @@ def _command_phrase(app: App, keyword: str, args: Sequence[str]) -> str:
 
 def _index_values(app: App, issues: Sequence[IssueView]) -> dict[str, object]:
     counts = Counter(view.status for view in issues)
-    order = [s for s in ("new", *STATUSES) if counts[s]] + sorted(set(counts) - {"new", *STATUSES})
+    order = [s for s in IssueStatus if counts[s]] + sorted(set(counts) - set(IssueStatus))
     members = tuple(MemberView(m.name, m.role, m.organisation) for m in app.settings.members)
     return {
         "members": members,

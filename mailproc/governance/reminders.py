@@ -13,9 +13,9 @@ from mailproc.outbound import gate as notify
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue
+from mailproc.vocabulary import IssueStatus
 
 REMIND_EVERY = timedelta(days=7)
-TRIAGE_WAIT = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,11 @@ def _today_local(app: App) -> str:
 
 def _overdue(app: App, session: Session) -> list[Issue]:
     today = app.today()
-    stmt = select(Issue).where(Issue.status == "delegated", Issue.due_date < today).order_by(Issue.due_date)
+    stmt = (
+        select(Issue)
+        .where(Issue.status == IssueStatus.DELEGATED, Issue.due_date < today)
+        .order_by(Issue.due_date)
+    )
     return list(session.scalars(stmt))
 
 
@@ -69,8 +73,8 @@ def _chase(app: App, session: Session, issue: Issue) -> int:
 
 
 def _waiting(app: App, session: Session) -> list[Issue]:
-    cutoff = app.clock() - TRIAGE_WAIT
-    stmt = select(Issue).where(Issue.status == "awaiting-triage", Issue.created_at < cutoff)
+    cutoff = app.clock() - timedelta(days=app.settings.triage.waiting_days)
+    stmt = select(Issue).where(Issue.status == IssueStatus.AWAITING_TRIAGE, Issue.created_at < cutoff)
     return list(session.scalars(stmt.order_by(Issue.created_at)))
 
 

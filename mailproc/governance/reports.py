@@ -21,14 +21,10 @@ from sqlalchemy.orm import selectinload
 
 from mailproc.app import App
 from mailproc.privacy import detector
-from mailproc.privacy.findings import patterns
 from mailproc.store.models import Issue
-from mailproc.store.queries import STATUSES
 from mailproc.timefmt import local
+from mailproc.vocabulary import FINAL_STATUSES, IssueStatus
 
-FINAL_STATUSES = frozenset({"closed", "declined", "duplicate"})
-WAITING_STATUSES = frozenset({"new", "awaiting-triage"})
-TRIAGE_WAIT = timedelta(days=7)
 UNASSIGNED = "unassigned"
 CSV_HEADER = ("area", "received", "open", "closed", "median_days_to_triage", "median_days_to_outcome")
 TEXT_HEADER = ("area", "received", "open", "closed", "median days to triage", "median days to outcome")
@@ -79,6 +75,7 @@ class Report:
     by_status: tuple[tuple[str, int], ...]
     overdue: tuple[OverdueAction, ...]
     awaiting_triage: tuple[WaitingIssue, ...]
+    waiting_days: int
 
 
 @dataclass(frozen=True)
@@ -113,12 +110,13 @@ def build_report(app: App, since: date | None = None) -> Report:
         by_source=_counted(f.source for f in period),
         by_status=_status_counts(period),
         overdue=_overdue(app, facts, app.today()),
-        awaiting_triage=_waiting(facts, now),
+        awaiting_triage=_waiting(facts, now, timedelta(days=app.settings.triage.waiting_days)),
+        waiting_days=app.settings.triage.waiting_days,
     )
 
 
 def _read_facts(app: App) -> list[_Facts]:
-    extra = patterns(app)
+    extra = app.settings.privacy.patterns
     with app.factory() as session:
         issues = session.scalars(select(Issue).options(selectinload(Issue.events)).order_by(Issue.id))
         return [_facts(issue, extra) for issue in issues]
@@ -130,7 +128,7 @@ def _facts(issue: Issue, extra: Sequence[detector.ExtraPattern]) -> _Facts:
     received = issue.created_at
     to_triage = _days(commands[0].at - received) if commands else None
     # The last CLOSE counts: an earlier one may have been undone and the issue closed again.
-    to_outcome = _days(closes[-1].at - received) if closes and issue.status == "closed" else None
+    to_outcome = _days(closes[-1].at - received) if closes and issue.status == IssueStatus.CLOSED else None
     return _Facts(
         reference=detector.redact(issue.reference, extra),
         subject=detector.redact(issue.subject, extra),
@@ -182,7 +180,7 @@ def _counted(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
 
 def _status_counts(facts: Sequence[_Facts]) -> tuple[tuple[str, int], ...]:
     counts = Counter(f.status for f in facts)
-    known = ("new", *STATUSES)
+    known = tuple(IssueStatus)
     order = [s for s in known if counts[s]] + sorted(set(counts) - set(known))
     return tuple((status, counts[status]) for status in order)
 
@@ -190,7 +188,7 @@ def _status_counts(facts: Sequence[_Facts]) -> tuple[tuple[str, int], ...]:
 def _overdue(app: App, facts: Sequence[_Facts], today: date) -> tuple[OverdueAction, ...]:
     found = []
     for f in facts:
-        if f.status != "delegated" or f.due_date is None or f.due_date >= today:
+        if f.status != IssueStatus.DELEGATED or f.due_date is None or f.due_date >= today:
             continue
         group = app.settings.groups.get(f.delegated_to or "")
         name = group.name if group else (f.delegated_to or "")
@@ -198,11 +196,11 @@ def _overdue(app: App, facts: Sequence[_Facts], today: date) -> tuple[OverdueAct
     return tuple(sorted(found, key=lambda o: (-o.days_overdue, o.reference)))
 
 
-def _waiting(facts: Sequence[_Facts], now: datetime) -> tuple[WaitingIssue, ...]:
+def _waiting(facts: Sequence[_Facts], now: datetime, wait: timedelta) -> tuple[WaitingIssue, ...]:
     found = [
         WaitingIssue(f.reference, f.subject, f.received, (now - f.received).days)
         for f in facts
-        if f.status in WAITING_STATUSES and now - f.received > TRIAGE_WAIT
+        if f.status == IssueStatus.AWAITING_TRIAGE and now - f.received > wait
     ]
     return tuple(sorted(found, key=lambda w: (-w.days_waiting, w.reference)))
 
@@ -233,7 +231,7 @@ def render_text(report: Report) -> str:
             ],
         ),
         "",
-        f"Awaiting triage for more than {TRIAGE_WAIT.days} days: {len(report.awaiting_triage)}",
+        f"Awaiting triage for more than {report.waiting_days} days: {len(report.awaiting_triage)}",
         *_table(
             ("reference", "received", "days", "subject"),
             [

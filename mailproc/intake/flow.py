@@ -274,10 +274,20 @@ def log_message(
 ) -> Message:  # fmt: skip
     """Store the message (raw bytes, trimmed text, patient-identifier findings)."""
     text = visible_reply(msg.text) if visible is None else visible
-    entry = messages.LogEntry(kind=kind, visible_text=text, redacted_text="", detail={"route": reason})
+    entry = messages.LogEntry(
+        kind=kind, visible_text=text, redacted_text="", detail=_parsed_detail(msg, reason)
+    )
     row = messages.log_message(session, msg, item.raw, item.key, entry, issue)
     scan_message(app, session, row, msg)
     return row
+
+
+def _parsed_detail(msg: Inbound, reason: str) -> dict[str, object]:
+    """What parsing found that has no column of its own, kept for the administrator."""
+    return {
+        "route": reason, "to": list(msg.to), "cc": list(msg.cc), "reply_to": list(msg.reply_to),
+        "parser": msg.parser, "defects": list(msg.defects), "message_id_generated": msg.message_id_generated,
+    }  # fmt: skip
 
 
 def quarantine(session: Session, item: SourceMessage, reason: str) -> Outcome:

@@ -43,7 +43,6 @@ class Inbound:
     content_types: tuple[str, ...]  # every MIME part's type, top-level first
     defects: tuple[str, ...]
     parser: str  # "mail-parser" or "email" (the fallback)
-    size: int
     # The first text part alone: triage commands are read only from it, never from
     # forwarded or attached messages further down.
     first_text: str = ""

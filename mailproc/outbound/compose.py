@@ -34,7 +34,6 @@ class Envelope:
     """Who gets the message and how it threads. Addresses are plain addr-specs."""
 
     to: tuple[str, ...]
-    cc: tuple[str, ...] = ()
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     auto: str = "auto-replied"  # or "auto-generated" (RFC 3834)
@@ -65,17 +64,14 @@ def compose(
     """The outgoing message: multipart/alternative text + HTML with our standard headers."""
     if envelope.auto not in AUTO_VALUES:
         raise ValueError(f"Auto-Submitted must be one of {AUTO_VALUES}, not {envelope.auto!r}")
-    if not envelope.to and not envelope.cc:
-        raise ValueError("a message needs at least one To or Cc address")
+    if not envelope.to:
+        raise ValueError("a message needs at least one To address")
     if not _MSG_ID.fullmatch(message_id):
         raise ValueError(f"not a Message-ID: {safe_header(message_id, 80)!r}")
     subject = safe_header(rendered.subject, 250)
     msg = EmailMessage(policy=SMTP)
     msg["From"] = format_address(from_name, from_addr)
-    if envelope.to:
-        msg["To"] = ", ".join(safe_address(a) for a in envelope.to)
-    if envelope.cc:
-        msg["Cc"] = ", ".join(safe_address(a) for a in envelope.cc)
+    msg["To"] = ", ".join(safe_address(a) for a in envelope.to)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(_aware(when))
     msg["Message-ID"] = message_id

@@ -28,13 +28,14 @@ from mailproc.outbound.headers import safe_address, safe_header
 from mailproc.outbound.transports import RecipientResult, Transport
 from mailproc.store.db import transaction
 from mailproc.store.models import OutboxMessage, OutboxRecipient, utcnow
+from mailproc.vocabulary import DeliveryState, RecipientState
 
 log = logging.getLogger(__name__)
 
 # How long a claimed message is kept from other workers; longer than any one SMTP session.
 CLAIM_LEASE = timedelta(minutes=30)
 JITTER = 0.1  # up to 10% added to a backoff so that retries from many messages spread out
-_OPEN = ("pending", "retry")
+_OPEN = (RecipientState.PENDING, RecipientState.RETRY)
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,14 @@ def enqueue(
         message_id=message_id,
         subject=safe_header(message.get("Subject", ""), 1000),
         raw=message.as_bytes(policy=SMTP),
-        state="pending",
+        state=DeliveryState.PENDING,
         attempts=0,
         next_attempt_at=now,
         last_error="",
         created_at=now,
         recipients=[
-            OutboxRecipient(address=a, state="pending", last_reply="", updated_at=now) for a in addresses
+            OutboxRecipient(address=a, state=RecipientState.PENDING, last_reply="", updated_at=now)
+            for a in addresses
         ],
     )
     session.add(row)
@@ -124,7 +126,7 @@ def _due(factory: sessionmaker[Session], when: datetime, limit: int) -> list[int
     with transaction(factory) as session:
         query = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= when)
+            .where(OutboxMessage.state == DeliveryState.PENDING, OutboxMessage.next_attempt_at <= when)
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
@@ -138,7 +140,7 @@ def _claim(factory: sessionmaker[Session], outbox_id: int, when: datetime) -> tu
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == outbox_id,
-                OutboxMessage.state == "pending",
+                OutboxMessage.state == DeliveryState.PENDING,
                 OutboxMessage.next_attempt_at <= when,
             )
             .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=when + CLAIM_LEASE)
@@ -167,13 +169,13 @@ def _record(
             result = results.get(rcpt.address) or RecipientResult(
                 rcpt.address, "retry", "no result from the transport"
             )
-            rcpt.state, rcpt.last_reply, rcpt.updated_at = result.status, result.reply, when
+            rcpt.state, rcpt.last_reply, rcpt.updated_at = RecipientState(result.status), result.reply, when
         return _advance(row, settings, when)
 
 
 def _advance(row: OutboxMessage, settings: OutboundSettings, when: datetime) -> str:
     waiting = [r for r in row.recipients if r.state in _OPEN]
-    refused = [r for r in row.recipients if r.state == "failed"]
+    refused = [r for r in row.recipients if r.state == RecipientState.FAILED]
     if waiting and row.attempts < settings.max_attempts:
         row.next_attempt_at = when + _backoff(settings, row.attempts)
         row.last_error = _summary(waiting + refused)
@@ -188,9 +190,9 @@ def _advance(row: OutboxMessage, settings: OutboundSettings, when: datetime) -> 
         )
         return "retrying"
     for rcpt in waiting:  # attempts exhausted: what is still open has failed
-        rcpt.state, rcpt.updated_at = "failed", when
+        rcpt.state, rcpt.updated_at = RecipientState.FAILED, when
     if waiting or refused:
-        row.state, row.last_error = "failed", _summary(waiting + refused)
+        row.state, row.last_error = DeliveryState.FAILED, _summary(waiting + refused)
         log.error(
             "OUTBOX MESSAGE FAILED: outbox %d (%s, %s) after %d attempts: %s "
             "(`mailproc outbox retry %d` sends it again)",
@@ -202,7 +204,7 @@ def _advance(row: OutboxMessage, settings: OutboundSettings, when: datetime) -> 
             row.id,
         )
         return "failed"
-    row.state, row.sent_at, row.last_error = "sent", when, ""
+    row.state, row.sent_at, row.last_error = DeliveryState.SENT, when, ""
     log.info("outbox %d (%s) sent to %d recipients", row.id, row.message_id, len(row.recipients))
     return "sent"
 
@@ -221,13 +223,13 @@ def retry(session: Session, outbox_id: int) -> OutboxMessage:
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
         raise MailprocError(f"outbox message {outbox_id} does not exist (see `mailproc outbox list`)")
-    if row.state == "sent":
+    if row.state == DeliveryState.SENT:
         raise MailprocError(f"outbox message {outbox_id} was already sent; nothing to retry")
     now = utcnow()
     for rcpt in row.recipients:
-        if rcpt.state != "sent":
-            rcpt.state, rcpt.updated_at = "pending", now
-    row.state, row.attempts, row.next_attempt_at = "pending", 0, now
+        if rcpt.state != RecipientState.SENT:
+            rcpt.state, rcpt.updated_at = RecipientState.PENDING, now
+    row.state, row.attempts, row.next_attempt_at = DeliveryState.PENDING, 0, now
     log.info("outbox %d (%s) queued again by hand", row.id, row.message_id)
     return row
 
@@ -236,7 +238,7 @@ def list_messages(session: Session, failed_only: bool = False) -> list[OutboxMes
     """Outbox messages with their recipients, oldest first; only failed ones if asked."""
     query = select(OutboxMessage).options(selectinload(OutboxMessage.recipients))
     if failed_only:
-        query = query.where(OutboxMessage.state == "failed")
+        query = query.where(OutboxMessage.state == DeliveryState.FAILED)
     return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
@@ -250,7 +252,7 @@ def automatic_sent_to(
         .join(OutboxMessage, OutboxRecipient.outbox_id == OutboxMessage.id)
         .where(
             OutboxRecipient.address == address.strip().lower(),
-            OutboxRecipient.state != "failed",
+            OutboxRecipient.state != RecipientState.FAILED,
             OutboxMessage.created_at >= since,
         )
     )

@@ -17,13 +17,9 @@ from mailproc.store.models import Message, PidFinding
 log = logging.getLogger(__name__)
 
 
-def patterns(app: App) -> list[detector.ExtraPattern]:
-    return list(app.settings.privacy.patterns)
-
-
 def scan_message(app: App, session: Session, row: Message, msg: Inbound) -> int:
     """Record findings for subject, text and attachment names; store the redacted text."""
-    extra = patterns(app)
+    extra = app.settings.privacy.patterns
     parts = [("subject", msg.subject), ("text", msg.text)]
     parts += [(f"attachment:{i}", a.filename) for i, a in enumerate(msg.attachments)]
     count = 0

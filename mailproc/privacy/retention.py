@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.privacy import detector
-from mailproc.privacy.findings import patterns
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue, Message, Quarantined
@@ -80,7 +79,7 @@ def _report(todo: list[Message], quarantined: list[Quarantined], held: int, dry_
 
 def _apply(app: App, session: Session, todo: list[Message], quarantined: list[Quarantined]) -> None:
     now = app.clock()
-    extra = patterns(app)
+    extra = app.settings.privacy.patterns
     per_issue: Counter[int] = Counter()
     for m in todo:
         _purge_message(m, extra, now)

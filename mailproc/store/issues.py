@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mailproc.intake.inbound import Inbound
 from mailproc.store.models import Event, Issue, ReferenceCounter
-from mailproc.vocabulary import format_reference
+from mailproc.vocabulary import IssueStatus, format_reference
 
 
 def create_issue(
@@ -22,7 +22,7 @@ def create_issue(
         reference=reference,
         year=now.year,
         seq=seq,
-        status="awaiting-triage",
+        status=IssueStatus.AWAITING_TRIAGE,
         subject=msg.subject or "(no subject)",
         submitter_email=msg.from_address,
         submitter_name=msg.from_name,

@@ -18,14 +18,14 @@ from mailproc.store.models import (
     Message,
     Quarantined,
 )
-from mailproc.vocabulary import QuarantineState
+from mailproc.vocabulary import MessageKind, QuarantineState
 
 
 @dataclass(frozen=True)
 class LogEntry:
     """How an inbound message is recorded."""
 
-    kind: str  # new | reply | automatic | command | rejected-command
+    kind: MessageKind
     visible_text: str
     redacted_text: str
     detail: Mapping[str, object]
@@ -84,7 +84,7 @@ def quarantine_record(session: Session, source_key: str, raw: bytes, reason: str
         raw=raw,
         raw_size=size,
         sha256=hashlib.sha256(raw).hexdigest(),
-        status="held",
+        status=QuarantineState.HELD,
     )
     session.add(row)
     return row

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from mailproc.vocabulary import DeliveryState, IssueStatus, MessageKind, QuarantineState, RecipientState
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -53,6 +57,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def state_column(kind: type[StrEnum], name: str, length: int) -> Enum:
+    """A `StrEnum` stored as its values in a plain string column with a CHECK constraint (a
+    "non-native" enum): the same on SQLite and PostgreSQL, and new states need no type change."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -64,7 +82,7 @@ class Issue(Base):
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[IssueStatus] = mapped_column(state_column(IssueStatus, "issue_status", 32), index=True)
     subject: Mapped[str] = mapped_column(Text)
     submitter_email: Mapped[str] = mapped_column(String(320), index=True)
     submitter_name: Mapped[str] = mapped_column(Text, default="")
@@ -108,7 +126,7 @@ class Message(Base):
     source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     message_id: Mapped[str] = mapped_column(String(998), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[MessageKind] = mapped_column(state_column(MessageKind, "message_kind", 32))
     from_address: Mapped[str] = mapped_column(String(320), default="")
     from_name: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
@@ -193,7 +211,9 @@ class Quarantined(Base):
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     raw_size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
-    status: Mapped[str] = mapped_column(String(16), default="held")  # held | retried
+    status: Mapped[QuarantineState] = mapped_column(
+        state_column(QuarantineState, "quarantine_state", 16), default=QuarantineState.HELD
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -209,7 +229,9 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     subject: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    state: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | failed
+    state: Mapped[DeliveryState] = mapped_column(
+        state_column(DeliveryState, "delivery_state", 16), index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -229,7 +251,7 @@ class OutboxRecipient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
     address: Mapped[str] = mapped_column(String(320), index=True)
-    state: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    state: Mapped[RecipientState] = mapped_column(state_column(RecipientState, "recipient_state", 16))
     last_reply: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

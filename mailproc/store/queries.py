@@ -12,11 +12,6 @@ from mailproc.errors import MailprocError
 from mailproc.store.models import Issue
 from mailproc.timefmt import local
 
-STATUSES = (
-    "awaiting-triage", "info-requested", "accepted", "scheduled", "delegated", "escalated",
-    "closed", "declined", "duplicate",
-)  # fmt: skip
-
 
 def list_issues(session: Session, status: str | None = None) -> list[Issue]:
     stmt = select(Issue).order_by(Issue.year, Issue.seq)

@@ -20,8 +20,8 @@ from mailproc.outbound import gate as notify
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue, Meeting
 from mailproc.triage.grammar import Command
+from mailproc.vocabulary import FINAL_STATUSES, TRIAGE_STATUSES, IssueStatus
 
-FINAL_STATUSES = frozenset({"closed", "declined", "duplicate"})
 ALLOWED_WHEN_FINAL = frozenset({"NOTE", "UNDO"})
 SNAPSHOT_FIELDS = (
     "status", "area", "priority", "meeting_id", "delegated_to", "due_date", "outcome",
@@ -107,9 +107,9 @@ def _restore(issue: Issue, values: dict[str, Any]) -> None:
 
 
 def _accept(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
-    if issue.status not in ("new", "awaiting-triage", "info-requested"):
+    if issue.status not in TRIAGE_STATUSES:
         raise TriageRefused(cmd, f"{issue.reference} is already {issue.status}")
-    issue.status = "accepted"
+    issue.status = IssueStatus.ACCEPTED
     if cmd.args:
         issue.area = cmd.args[0]
     return f"accepted{f' (area {issue.area})' if cmd.args else ''}"
@@ -129,20 +129,20 @@ def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
         session.add(meeting)
         session.flush()
     issue.meeting_id = meeting.id
-    if issue.status in ("new", "awaiting-triage", "info-requested", "accepted"):
-        issue.status = "scheduled"
+    if issue.status in (*TRIAGE_STATUSES, IssueStatus.ACCEPTED):
+        issue.status = IssueStatus.SCHEDULED
     return f"scheduled for the meeting of {when:%d %B %Y}" + (" (meeting created)" if created else "")
 
 
 def _info(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     _require_submitter(issue, cmd)
-    issue.status = "info-requested"
+    issue.status = IssueStatus.INFO_REQUESTED
     _mail_submitter(app, session, issue, cmd, actor, "info-request", {"question": cmd.text})
     return "information requested from the submitter"
 
 
 def _decline(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
-    issue.status = "declined"
+    issue.status = IssueStatus.DECLINED
     issue.outcome = cmd.text
     sent = _mail_submitter(app, session, issue, cmd, actor, "declined", {"reason": cmd.text})
     return "declined" + ("; the submitter was told why" if sent else "")
@@ -153,7 +153,7 @@ def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     due = date.fromisoformat(cmd.args[1]) if len(cmd.args) > 1 else None
     issue.due_date = due or (app.today() + timedelta(days=DEFAULT_DELEGATION_DAYS))
     issue.delegated_to = group.key
-    issue.status = "delegated"
+    issue.status = IssueStatus.DELEGATED
     _mail(app, session, issue, cmd, actor, "delegated", group.contact, {"target_group": group})
     return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
 
@@ -162,7 +162,7 @@ def _escalate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     route = app.settings.escalation
     if route is None or not route.contact:
         raise TriageRefused(cmd, "no escalation route is configured ([escalation] in the config)")
-    issue.status = "escalated"
+    issue.status = IssueStatus.ESCALATED
     context = {"route": route, "reason": cmd.text}
     _mail(app, session, issue, cmd, actor, "escalated", route.contact, context)
     return f"escalated to {route.name}"
@@ -175,13 +175,13 @@ def _duplicate(app: App, session: Session, issue: Issue, cmd: Command, actor: Ac
     if target.id == issue.id:
         raise TriageRefused(cmd, "an issue cannot be a duplicate of itself")
     issue.duplicate_of_id = target.id
-    issue.status = "duplicate"
+    issue.status = IssueStatus.DUPLICATE
     _mail_submitter(app, session, issue, cmd, actor, "duplicate", {"target": target})
     return f"marked as a duplicate of {target.reference}"
 
 
 def _close(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
-    issue.status = "closed"
+    issue.status = IssueStatus.CLOSED
     issue.outcome = cmd.text
     told = _mail_submitter(app, session, issue, cmd, actor, "outcome", {"outcome": cmd.text})
     lists = outcome_addresses(app, exclude=issue.submitter_email)

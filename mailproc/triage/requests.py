@@ -13,15 +13,8 @@ from mailproc.outbound import gate as notify
 from mailproc.store.models import Issue, Message
 from mailproc.triage.grammar import CHEAT_SHEET
 from mailproc.triage.tokens import make_token
+from mailproc.vocabulary import OPEN_STATUSES
 
-OPEN_STATUSES = (
-    "awaiting-triage",
-    "info-requested",
-    "accepted",
-    "scheduled",
-    "delegated",
-    "escalated",
-)
 SUMMARY_LINES = 40
 
 

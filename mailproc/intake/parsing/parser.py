@@ -120,7 +120,6 @@ def _assemble(raw: bytes, decoded: backends.Decoded) -> Inbound:
         content_types=tuple(types),
         defects=decoded.defects,
         parser=decoded.parser,
-        size=len(raw),
         first_text=first_text(leaves),
     )
 
