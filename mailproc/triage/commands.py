@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -13,8 +14,8 @@ from mailproc.app import App
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.replytrim import visible_reply
 from mailproc.intake.sources import SourceMessage
+from mailproc.outbound import catalogue, outbox
 from mailproc.outbound import gate as notify
-from mailproc.outbound import outbox
 from mailproc.privacy.findings import scan_message
 from mailproc.store import issues, messages
 from mailproc.store.models import Issue, Message
@@ -71,14 +72,8 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
         issues.add_event(
             session, issue, actor.address, actor.via, "command-error", app.clock(), error=str(exc)
         )
-        _reply(
-            app,
-            session,
-            issue,
-            msg,
-            "command-error",
-            {"error": str(exc), "cheat_sheet": CHEAT_SHEET},
-        )
+        error = str(exc)
+        _reply(app, session, issue, msg, lambda r: catalogue.command_error(r, error, CHEAT_SHEET))
         return CommandResult("done", issue.reference, f"command error: {exc}")
     _confirm(app, session, issue, msg, parsed, applied)
     return CommandResult("done", issue.reference, f"{len(applied)} command(s) applied")
@@ -136,7 +131,7 @@ def reject(
             reason=reason,
         )
     if _verified_admin(app, msg):
-        _reply(app, session, issue, msg, "command-rejected", {"reason": reason})
+        _reply(app, session, issue, msg, lambda r: catalogue.command_rejected(r, reason))
     return CommandResult("quarantine", issue.reference if issue else None, f"rejected command: {reason}")
 
 
@@ -166,14 +161,14 @@ def _confirm(
     parsed: ParsedReply,
     applied: list[Applied],
 ) -> None:
-    _reply(
-        app,
-        session,
-        issue,
-        msg,
-        "command-confirmation",
-        {"applied": applied, "ignored": parsed.ignored},
+    done = tuple(
+        catalogue.AppliedView(
+            catalogue.CommandView(a.command.keyword, a.command.text, a.command.line_no, msg.message_id),
+            a.summary,
+        )
+        for a in applied
     )
+    _reply(app, session, issue, msg, lambda r: catalogue.command_confirmation(r, done, parsed.ignored))
 
 
 ERROR_TEMPLATES = ("command-error", "command-rejected")
@@ -190,24 +185,17 @@ def _reply(
     session: Session,
     issue: Issue | None,
     msg: Inbound,
-    template: str,
-    context: dict[str, object],
+    write: Callable[[catalogue.CommandReply], catalogue.Email],
 ) -> None:
     admin = msg.from_address
-    if template in ERROR_TEMPLATES and _errors_today(app, session, admin) >= ERROR_REPLIES_PER_DAY:
-        # An administrator's auto-responder that sets no Auto-Submitted header would answer
-        # each error with another tagged email: a loop. Past the cap, errors are only logged.
-        issues.add_event(session, issue, admin, msg.message_id, "reply-withheld", app.clock(),
-                         reason=f"more than {ERROR_REPLIES_PER_DAY} error replies today")  # fmt: skip
-        return
     token = make_token(app.settings.triage.secret, issue.reference, admin, app.clock()) if issue else ""
-    out = notify.Outgoing(
-        template=template,
-        to=(admin,),
-        purpose=f"triage-{token}" if token else template,
-        unique=f"{template}/{msg.message_id}",
-        in_reply_to=msg.message_id,
-        references=(*msg.references, msg.message_id),
-        auto="auto-replied",
-    )
-    notify.send(session, app, issue, out, {"token": token, "subject": msg.subject, **context})
+    view = catalogue.issue_view(session, issue) if issue else None
+    incoming = catalogue.Incoming(admin, msg.message_id, msg.references, msg.subject)
+    email = write(catalogue.CommandReply(catalogue.group_view(app.settings), view, incoming, token))
+    # An administrator's auto-responder that sets no Auto-Submitted header would answer
+    # each error with another tagged email: a loop. Past the cap, errors are only logged.
+    capped = email.template in ERROR_TEMPLATES and _errors_today(app, session, admin) >= ERROR_REPLIES_PER_DAY
+    reason = f"more than {ERROR_REPLIES_PER_DAY} error replies today" if capped else ""
+    reason = reason or notify.send(session, app, email).reason
+    if reason:
+        issues.add_event(session, issue, admin, msg.message_id, "reply-withheld", app.clock(), reason=reason)
