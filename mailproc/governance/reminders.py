@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
-from mailproc.outbound import gate as notify
+from mailproc.outbound import catalogue, gate
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue
@@ -40,10 +40,6 @@ def remind(app: App) -> ReminderReport:
     return ReminderReport(delegations=chased, waiting=len(waiting))
 
 
-def _today_local(app: App) -> str:
-    return app.today().isoformat()
-
-
 def _overdue(app: App, session: Session) -> list[Issue]:
     today = app.today()
     stmt = (
@@ -60,14 +56,13 @@ def _chase(app: App, session: Session, issue: Issue) -> int:
     group = app.settings.groups.get(issue.delegated_to or "")
     if session.scalar(recent.limit(1)) is not None or group is None or not group.contact:
         return 0
-    out = notify.Outgoing(
-        template="delegation-reminder",
-        to=group.contact,
-        purpose="reminder",
-        unique=f"{issue.reference}/{_today_local(app)}",
-        references=tuple(m.message_id for m in issue.messages[:1]),
-    )
-    notify.send(session, app, issue, out, {"target_group": group})
+    view = catalogue.issue_view(session, issue)
+    email = catalogue.delegation_reminder(catalogue.group_view(app.settings), view, group, app.today())
+    result = gate.send(session, app, email)
+    if not result.queued:
+        add_event(session, issue, "mailproc", "remind", "reminder-withheld", app.clock(),
+                  group=group.key, reason=result.reason)  # fmt: skip
+        return 0
     add_event(session, issue, "mailproc", "remind", "reminded", app.clock(), group=group.key)
     return 1
 
@@ -79,11 +74,8 @@ def _waiting(app: App, session: Session) -> list[Issue]:
 
 
 def _digest(app: App, session: Session, waiting: list[Issue]) -> None:
+    group = catalogue.group_view(app.settings)
+    views = tuple(catalogue.issue_view(session, issue) for issue in waiting)
     for admin in app.settings.triage.admins:
-        out = notify.Outgoing(
-            template="triage-reminder",
-            to=(admin,),
-            purpose="digest",
-            unique=f"{admin}/{_today_local(app)}",  # one a day, however often remind runs
-        )
-        notify.send(session, app, None, out, {"waiting": waiting})
+        # One a day, however often remind runs: the day is part of the Message-ID.
+        gate.send(session, app, catalogue.triage_digest(group, admin, views, app.today()))

@@ -30,6 +30,7 @@ from mailproc.intake.parsing.parser import ParseError, parse
 from mailproc.intake.replytrim import visible_reply
 from mailproc.intake.sources import Source, SourceMessage
 from mailproc.intake.suggest import suggest
+from mailproc.outbound import catalogue
 from mailproc.outbound import gate as notify
 from mailproc.privacy.findings import scan_message
 from mailproc.store import attempts, issues, messages
@@ -174,8 +175,8 @@ def new_submission(
     issues.add_event(session, issue, msg.from_address, msg.message_id, "submitted", now,
                      suggested_area=suggestion.area, source_kind=suggestion.source_kind)  # fmt: skip
     withheld = ack_withheld(app, msg, route, options)
-    if not withheld and notify.send(session, app, issue, acknowledgement(msg), {"message": row}) is None:
-        withheld = "daily limit of automatic replies to this address reached"
+    if not withheld:
+        withheld = notify.send(session, app, acknowledgement(app, session, issue, msg)).reason
     if withheld:
         issues.add_event(session, issue, "mailproc", msg.message_id, "ack-withheld", now, reason=withheld)
     if not options.backlog:
@@ -196,17 +197,10 @@ def ack_withheld(app: App, msg: Inbound, route: Classification, options: PassOpt
     return ""
 
 
-def acknowledgement(msg: Inbound) -> notify.Outgoing:
-    return notify.Outgoing(
-        template="acknowledgement",
-        to=(msg.from_address,),
-        purpose="ack",
-        unique=msg.message_id,
-        in_reply_to=msg.message_id,
-        references=(*msg.references, msg.message_id),
-        auto="auto-replied",
-        rate_limited=True,
-    )
+def acknowledgement(app: App, session: Session, issue: Issue, msg: Inbound) -> catalogue.Email:
+    incoming = catalogue.Incoming(msg.from_address, msg.message_id, msg.references, msg.subject)
+    view = catalogue.issue_view(session, issue)
+    return catalogue.acknowledgement(catalogue.group_view(app.settings), view, incoming)
 
 
 def thread_reply(

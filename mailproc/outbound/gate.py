@@ -1,85 +1,91 @@
-"""Every email mailproc sends is queued here: render, redact, compose, enqueue.
+"""Every email mailproc sends is queued here: dedupe, limit, render, redact, compose, enqueue.
 
 This is the one gate outgoing mail passes, so the privacy redaction (subject, Thread-Topic,
-text and HTML) cannot be skipped by a caller, and an Outgoing marked `rate_limited` always
-meets the per-address daily limit on automatic replies.
+text and HTML) cannot be skipped by a caller, our own address is never written to, and an
+Email marked `rate_limited` always meets the per-address daily limit on automatic replies.
+The emails themselves come from the catalogue (`mailproc.outbound.catalogue`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.outbound import outbox
+from mailproc.outbound.catalogue import Email
 from mailproc.outbound.compose import Envelope, compose, thread_index
 from mailproc.outbound.render import Rendered
 from mailproc.privacy import detector
-from mailproc.store.models import Issue, OutboxMessage
+from mailproc.store.models import OutboxMessage
 from mailproc.vocabulary import make_message_id
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """What to send, to whom, and what makes its Message-ID unique."""
+class Withheld(StrEnum):
+    """Why the gate queued nothing; the text is what an event or a log line says."""
 
-    template: str
-    to: tuple[str, ...]
-    purpose: str  # ack, triage, triage-update, confirm, reject, info, decline, ...
-    unique: str  # e.g. the inbound Message-ID that caused it
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-    auto: str = "auto-generated"
+    NO_RECIPIENTS = "no recipient address"
+    OWN_ADDRESS = "no recipient left once the group's own address is removed"
     # Automatic replies to inbound mail (acknowledgements) count against the per-address
     # daily limit, the backstop against loops with outside auto-responders. Mail that a
     # person caused (INFO, outcomes) is never limited: it must not be dropped silently.
-    rate_limited: bool = False
+    DAILY_LIMIT = "daily limit of automatic replies reached for every recipient"
+    ALREADY_QUEUED = "already in the outbox (same Message-ID)"
 
 
-def base_context(app: App) -> dict[str, Any]:
-    s = app.settings
-    return {"group": s.group, "members": s.members}
+@dataclass(frozen=True)
+class SendResult:
+    """Queued (with its outbox row's id), or why not."""
+
+    outbox_id: int | None = None
+    withheld: Withheld | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.outbox_id is not None
+
+    @property
+    def reason(self) -> str:
+        """Why nothing was queued; "" when it was."""
+        return str(self.withheld) if self.withheld else ""
 
 
-def send(
-    session: Session, app: App, issue: Issue | None, out: Outgoing, context: Mapping[str, Any]
-) -> OutboxMessage | None:
-    """Queue one templated email in the caller's transaction; None if not queued."""
-    recipients = _within_limits(session, app, out) if out.rate_limited else _deduplicated(app, out.to)
-    if not recipients:
-        return None
-    rendered = app.renderer.render(out.template, {**base_context(app), "issue": issue, **context})
+def send(session: Session, app: App, email: Email) -> SendResult:
+    """Queue one email from the catalogue in the caller's transaction, or say why not."""
+    issue = email.issue
+    message_id = make_message_id(issue.reference if issue else None, email.purpose, email.unique, app.domain)
+    recipients, withheld = _recipients(session, app, email, message_id)
+    if withheld:
+        log.info("%s not queued: %s", email.template, withheld)
+        return SendResult(withheld=withheld)
+    rendered = app.renderer.render(email.template, email.context)
     topic = issue.subject if issue else None
     if _must_redact(app, recipients):
         rendered = redact_rendered(app, rendered)
         topic = detector.redact(topic, app.settings.privacy.patterns) if topic else None
-    reference = issue.reference if issue else None
-    message_id = make_message_id(reference, out.purpose, out.unique, app.domain)
     envelope = Envelope(
         to=recipients,
-        in_reply_to=out.in_reply_to,
-        references=out.references,
-        auto=out.auto,
+        in_reply_to=email.in_reply_to,
+        references=email.references,
+        auto=email.auto,
         thread_topic=topic,  # Outlook shows it: it passes the same redaction as the subject
         # One Thread-Index per issue, so Outlook shows every email about it as one thread.
         thread_index=thread_index(issue.reference, issue.created_at) if issue else None,
     )
     group = app.settings.group
     message = compose(rendered, envelope, group.name, group.address, message_id, app.clock())
-    return outbox.enqueue(
-        session,
-        issue_id=issue.id if issue else None,
-        template=out.template,
-        message=message,
-        recipients=recipients,
+    issue_id = issue.id if issue else None
+    row = outbox.enqueue(
+        session, issue_id=issue_id, template=email.template, message=message, recipients=recipients
     )
+    return SendResult(outbox_id=row.id) if row else SendResult(withheld=Withheld.ALREADY_QUEUED)
 
 
 def redact_rendered(app: App, rendered: Rendered) -> Rendered:
@@ -97,12 +103,28 @@ def _must_redact(app: App, recipients: tuple[str, ...]) -> bool:
     return not only_admins or app.settings.privacy.redact_for_admins
 
 
-def _deduplicated(app: App, to: tuple[str, ...]) -> tuple[str, ...]:
-    """Each address once, never our own (it would come back as a new submission)."""
-    return tuple(a for a in dict.fromkeys(x.lower() for x in to) if a != app.settings.group.address)
+def _recipients(
+    session: Session, app: App, email: Email, message_id: str
+) -> tuple[tuple[str, ...], Withheld | None]:
+    """Who may get `email` (each address once, never our own, within the daily limit), or
+    why no one may."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
+        return (), Withheld.ALREADY_QUEUED  # Message-IDs are deterministic: a replay, or a second call
+    if not email.to:
+        return (), Withheld.NO_RECIPIENTS
+    ours = app.settings.group.address.lower()
+    # Our own address would bring the email back as a new submission.
+    recipients = tuple(a for a in dict.fromkeys(x.strip().lower() for x in email.to) if a != ours)
+    if not recipients:
+        return (), Withheld.OWN_ADDRESS
+    if email.rate_limited:
+        recipients = _within_limits(session, app, email.template, recipients)
+        if not recipients:
+            return (), Withheld.DAILY_LIMIT
+    return recipients, None
 
 
-def _within_limits(session: Session, app: App, out: Outgoing) -> tuple[str, ...]:
+def _within_limits(session: Session, app: App, template: str, addresses: tuple[str, ...]) -> tuple[str, ...]:
     """Drop addresses that already had their day's share of automatic replies.
 
     Administrators and configured lists are exempt: the limit is a backstop against
@@ -113,8 +135,8 @@ def _within_limits(session: Session, app: App, out: Outgoing) -> tuple[str, ...]
     since = app.clock() - timedelta(days=1)
     limit = s.outbound.auto_per_address_per_day
     kept = []
-    for address in _deduplicated(app, out.to):
-        sent = outbox.automatic_sent_to(session, address, since, templates=(out.template,))
+    for address in addresses:
+        sent = outbox.automatic_sent_to(session, address, since, templates=(template,))
         if address in exempt or sent < limit:
             kept.append(address)
         else:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.errors import MailprocError
-from mailproc.outbound import gate as notify
+from mailproc.outbound import catalogue, gate
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue, Meeting
 from mailproc.triage.grammar import Command
@@ -29,6 +29,8 @@ SNAPSHOT_FIELDS = (
 )  # fmt: skip
 UNDO_WINDOW = timedelta(hours=24)
 DEFAULT_DELEGATION_DAYS = 28
+# A catalogue function writing one email about an issue that a command caused.
+EmailFor = Callable[[catalogue.GroupView, catalogue.IssueView, catalogue.CommandView], catalogue.Email]
 
 
 @dataclass(frozen=True)
@@ -137,14 +139,14 @@ def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
 def _info(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     _require_submitter(issue, cmd)
     issue.status = IssueStatus.INFO_REQUESTED
-    _mail_submitter(app, session, issue, cmd, actor, "info-request", {"question": cmd.text})
+    _mail_submitter(app, session, issue, cmd, actor, catalogue.info_request)
     return "information requested from the submitter"
 
 
 def _decline(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     issue.status = IssueStatus.DECLINED
     issue.outcome = cmd.text
-    sent = _mail_submitter(app, session, issue, cmd, actor, "declined", {"reason": cmd.text})
+    sent = _mail_submitter(app, session, issue, cmd, actor, catalogue.declined)
     return "declined" + ("; the submitter was told why" if sent else "")
 
 
@@ -154,7 +156,7 @@ def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     issue.due_date = due or (app.today() + timedelta(days=DEFAULT_DELEGATION_DAYS))
     issue.delegated_to = group.key
     issue.status = IssueStatus.DELEGATED
-    _mail(app, session, issue, cmd, actor, "delegated", group.contact, {"target_group": group})
+    _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.delegation(g, i, c, group))
     return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
 
 
@@ -163,8 +165,7 @@ def _escalate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     if route is None or not route.contact:
         raise TriageRefused(cmd, "no escalation route is configured ([escalation] in the config)")
     issue.status = IssueStatus.ESCALATED
-    context = {"route": route, "reason": cmd.text}
-    _mail(app, session, issue, cmd, actor, "escalated", route.contact, context)
+    _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.escalation(g, i, c, route))
     return f"escalated to {route.name}"
 
 
@@ -176,18 +177,18 @@ def _duplicate(app: App, session: Session, issue: Issue, cmd: Command, actor: Ac
         raise TriageRefused(cmd, "an issue cannot be a duplicate of itself")
     issue.duplicate_of_id = target.id
     issue.status = IssueStatus.DUPLICATE
-    _mail_submitter(app, session, issue, cmd, actor, "duplicate", {"target": target})
+    ref = catalogue.issue_ref(target)
+    _mail_submitter(app, session, issue, cmd, actor, lambda g, i, c: catalogue.duplicate(g, i, c, ref))
     return f"marked as a duplicate of {target.reference}"
 
 
 def _close(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     issue.status = IssueStatus.CLOSED
     issue.outcome = cmd.text
-    told = _mail_submitter(app, session, issue, cmd, actor, "outcome", {"outcome": cmd.text})
+    told = _mail_submitter(app, session, issue, cmd, actor, catalogue.outcome_to_submitter)
     lists = outcome_addresses(app, exclude=issue.submitter_email)
     if lists:
-        context = {"outcome": cmd.text}
-        _mail(app, session, issue, cmd, actor, "outcome", lists, context, purpose="outcome-lists")
+        _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.outcome_to_lists(g, i, c, lists))
     whom = "the submitter and " if told else ""
     return f"closed; outcome sent to {whom}{len(lists)} list address(es)"
 
@@ -239,31 +240,21 @@ def _require_submitter(issue: Issue, cmd: Command) -> None:
 
 
 def _mail_submitter(
-    app: App, session: Session, issue: Issue, cmd: Command, actor: Actor, template: str,
-    context: dict[str, Any],
-) -> bool:  # fmt: skip
+    app: App, session: Session, issue: Issue, cmd: Command, actor: Actor, write: EmailFor
+) -> bool:
+    """Email the submitter; whether it was queued (False without a trusted address)."""
     if not issue.submitter_email:
         return False
-    _mail(app, session, issue, cmd, actor, template, (issue.submitter_email,), context)
-    return True
+    return _mail(app, session, issue, cmd, actor, write).queued
 
 
 def _mail(
-    app: App, session: Session, issue: Issue, cmd: Command, actor: Actor, template: str,
-    to: Sequence[str], context: dict[str, Any], purpose: str | None = None,
-) -> None:  # fmt: skip
-    out = notify.Outgoing(
-        template=template,
-        to=tuple(to),
-        purpose=purpose or template,
-        unique=f"{actor.via}/{cmd.line_no}/{cmd.keyword}",
-        references=_first_message_ids(issue),
-    )
-    notify.send(session, app, issue, out, {"command": cmd, **context})
-
-
-def _first_message_ids(issue: Issue) -> tuple[str, ...]:
-    return tuple(m.message_id for m in issue.messages[:1])
+    app: App, session: Session, issue: Issue, cmd: Command, actor: Actor, write: EmailFor
+) -> gate.SendResult:
+    """Queue the email `write` makes about `issue` as it stands after the command."""
+    command = catalogue.CommandView(keyword=cmd.keyword, text=cmd.text, line_no=cmd.line_no, via=actor.via)
+    view = catalogue.issue_view(session, issue)
+    return gate.send(session, app, write(catalogue.group_view(app.settings), view, command))
 
 
 Handler = Callable[[App, Session, Issue, Command, Actor], str]

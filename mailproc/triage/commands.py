@@ -3,6 +3,7 @@ flow quarantines a refusal), then reading, applying and confirming the commands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.intake.inbound import Inbound
+from mailproc.outbound import catalogue, outbox
 from mailproc.outbound import gate as notify
-from mailproc.outbound import outbox
 from mailproc.store import issues
 from mailproc.store.models import Issue, Message
 from mailproc.triage.apply import Actor, TriageRefused, apply_commands
@@ -61,13 +62,19 @@ def run_commands(app: App, session: Session, issue: Issue, msg: Inbound, row: Me
         parsed = parse_commands(row.visible_text, vocabulary(app), app.today())
         applied = apply_commands(app, session, issue, parsed.commands, actor)
     except (CommandError, TriageRefused) as exc:
-        row.detail = {**row.detail, "error": str(exc)}
-        issues.add_event(
-            session, issue, actor.address, actor.via, "command-error", app.clock(), error=str(exc)
-        )
-        _reply(app, session, issue, msg, "command-error", {"error": str(exc), "cheat_sheet": CHEAT_SHEET})
+        error = str(exc)
+        row.detail = {**row.detail, "error": error}
+        issues.add_event(session, issue, actor.address, actor.via, "command-error", app.clock(), error=error)
+        _reply(app, session, issue, msg, lambda r: catalogue.command_error(r, error, CHEAT_SHEET))
         return f"command error: {exc}"
-    _reply(app, session, issue, msg, "command-confirmation", {"applied": applied, "ignored": parsed.ignored})
+    done = tuple(
+        catalogue.AppliedView(
+            catalogue.CommandView(a.command.keyword, a.command.text, a.command.line_no, msg.message_id),
+            a.summary,
+        )
+        for a in applied
+    )
+    _reply(app, session, issue, msg, lambda r: catalogue.command_confirmation(r, done, parsed.ignored))
     return f"{len(applied)} command(s) applied"
 
 
@@ -115,7 +122,8 @@ def answer_rejection(app: App, session: Session, msg: Inbound, verdict: Verdict)
         issues.add_event(session, verdict.issue, sender, msg.message_id, "command-rejected", app.clock(),
                          reason=verdict.problem)  # fmt: skip
     if _verified_admin(app, msg):
-        _reply(app, session, verdict.issue, msg, "command-rejected", {"reason": verdict.problem})
+        reason = verdict.problem
+        _reply(app, session, verdict.issue, msg, lambda r: catalogue.command_rejected(r, reason))
 
 
 def _verified_admin(app: App, msg: Inbound) -> bool:
@@ -145,24 +153,17 @@ def _reply(
     session: Session,
     issue: Issue | None,
     msg: Inbound,
-    template: str,
-    context: dict[str, object],
+    write: Callable[[catalogue.CommandReply], catalogue.Email],
 ) -> None:
     admin = msg.from_address
-    if template in ERROR_TEMPLATES and _errors_today(app, session, admin) >= ERROR_REPLIES_PER_DAY:
-        # An administrator's auto-responder that sets no Auto-Submitted header would answer
-        # each error with another tagged email: a loop. Past the cap, errors are only logged.
-        issues.add_event(session, issue, admin, msg.message_id, "reply-withheld", app.clock(),
-                         reason=f"more than {ERROR_REPLIES_PER_DAY} error replies today")  # fmt: skip
-        return
     token = make_token(app.settings.triage.secret, issue.reference, admin, app.clock()) if issue else ""
-    out = notify.Outgoing(
-        template=template,
-        to=(admin,),
-        purpose=f"triage-{token}" if token else template,
-        unique=f"{template}/{msg.message_id}",
-        in_reply_to=msg.message_id,
-        references=(*msg.references, msg.message_id),
-        auto="auto-replied",
-    )
-    notify.send(session, app, issue, out, {"token": token, "subject": msg.subject, **context})
+    view = catalogue.issue_view(session, issue) if issue else None
+    incoming = catalogue.Incoming(admin, msg.message_id, msg.references, msg.subject)
+    email = write(catalogue.CommandReply(catalogue.group_view(app.settings), view, incoming, token))
+    # An administrator's auto-responder that sets no Auto-Submitted header would answer
+    # each error with another tagged email: a loop. Past the cap, errors are only logged.
+    capped = email.template in ERROR_TEMPLATES and _errors_today(app, session, admin) >= ERROR_REPLIES_PER_DAY
+    reason = f"more than {ERROR_REPLIES_PER_DAY} error replies today" if capped else ""
+    reason = reason or notify.send(session, app, email).reason
+    if reason:
+        issues.add_event(session, issue, admin, msg.message_id, "reply-withheld", app.clock(), reason=reason)

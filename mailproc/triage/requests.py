@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
-from mailproc.outbound import gate as notify
+from mailproc.outbound import catalogue, gate
 from mailproc.store.models import Issue, Message
 from mailproc.triage.grammar import CHEAT_SHEET
 from mailproc.triage.tokens import make_token
@@ -24,41 +23,27 @@ def token_for(app: App, issue: Issue, admin: str) -> str:
 
 def request_triage(app: App, session: Session, issue: Issue, message: Message) -> None:
     """One triage request per administrator, each carrying that administrator's token."""
-    _to_each_admin(app, session, issue, message, "triage-request", ())
+    group, view, summary = _views(app, session, issue, message)
+    related = tuple(catalogue.issue_ref(other) for other in related_issues(session, issue))
+    for admin in app.settings.triage.admins:
+        token = token_for(app, issue, admin)
+        email = catalogue.triage_request(group, view, summary, admin, token, related, CHEAT_SHEET)
+        gate.send(session, app, email)
 
 
 def notify_update(app: App, session: Session, issue: Issue, message: Message) -> None:
     """New information on an issue: a short update on the triage thread."""
-    _to_each_admin(app, session, issue, message, "triage-update", _triage_thread(session, issue))
-
-
-def _to_each_admin(
-    app: App, session: Session, issue: Issue, message: Message, template: str, references: tuple[str, ...]
-) -> None:
-    context = summary_context(app, session, issue, message)
+    group, view, summary = _views(app, session, issue, message)
     for admin in app.settings.triage.admins:
         token = token_for(app, issue, admin)
-        out = notify.Outgoing(
-            template=template,
-            to=(admin,),
-            purpose=f"triage-{token}",  # in our Message-ID too, for clients that drop the tag
-            unique=f"{message.message_id}/{admin}",
-            references=references,
-        )
-        notify.send(session, app, issue, out, {**context, "token": token})
+        gate.send(session, app, catalogue.triage_update(group, view, summary, admin, token, CHEAT_SHEET))
 
 
-def summary_context(app: App, session: Session, issue: Issue, message: Message) -> dict[str, Any]:
-    text = message.visible_text.strip() or message.text.strip()
-    lines = text.splitlines()
-    return {
-        "message": message,
-        "summary_lines": lines[:SUMMARY_LINES],
-        "summary_truncated": len(lines) > SUMMARY_LINES,
-        "attachments": [(a.filename, a.size) for a in message.attachments],
-        "related": related_issues(session, issue),
-        "cheat_sheet": CHEAT_SHEET,
-    }
+def _views(
+    app: App, session: Session, issue: Issue, message: Message
+) -> tuple[catalogue.GroupView, catalogue.IssueView, catalogue.MessageView]:
+    group = catalogue.group_view(app.settings)
+    return group, catalogue.issue_view(session, issue), catalogue.message_view(session, message)
 
 
 def related_issues(session: Session, issue: Issue, limit: int = 5) -> list[Issue]:
@@ -96,11 +81,3 @@ def _similar_subjects(session: Session, issue: Issue, limit: int, exclude: set[i
             if len(found) >= limit:
                 break
     return found
-
-
-def _triage_thread(session: Session, issue: Issue) -> tuple[str, ...]:
-    """The Message-IDs of the issue's first inbound message, so updates thread with it."""
-    first = session.scalar(
-        select(Message.message_id).where(Message.issue_id == issue.id).order_by(Message.id).limit(1)
-    )
-    return (first,) if first else ()

@@ -1,0 +1,66 @@
+"""The catalogue of outgoing emails: one function per email, each returning an `Email`
+(template, recipients, Message-ID parts, threading, Auto-Submitted, rate limiting) with a
+plain, read-only context. Views of database rows are built once, in `rows`, beforehand.
+
+Every `Email` goes through `mailproc.outbound.gate.send`.
+"""
+
+from mailproc.outbound.catalogue.admins import (
+    command_confirmation,
+    command_error,
+    command_rejected,
+    triage_digest,
+    triage_request,
+    triage_update,
+)
+from mailproc.outbound.catalogue.groups import delegation, delegation_reminder, escalation, outcome_to_lists
+from mailproc.outbound.catalogue.rows import group_view, issue_ref, issue_view, message_view
+from mailproc.outbound.catalogue.submitters import (
+    acknowledgement,
+    declined,
+    duplicate,
+    info_request,
+    outcome_to_submitter,
+)
+from mailproc.outbound.catalogue.values import (
+    AppliedView,
+    CommandReply,
+    CommandView,
+    Email,
+    GroupView,
+    Incoming,
+    IssueRef,
+    IssueView,
+    MessageView,
+)
+
+__all__ = [
+    "AppliedView",
+    "CommandReply",
+    "CommandView",
+    "Email",
+    "GroupView",
+    "Incoming",
+    "IssueRef",
+    "IssueView",
+    "MessageView",
+    "acknowledgement",
+    "command_confirmation",
+    "command_error",
+    "command_rejected",
+    "declined",
+    "delegation",
+    "delegation_reminder",
+    "duplicate",
+    "escalation",
+    "group_view",
+    "info_request",
+    "issue_ref",
+    "issue_view",
+    "message_view",
+    "outcome_to_lists",
+    "outcome_to_submitter",
+    "triage_digest",
+    "triage_request",
+    "triage_update",
+]

@@ -1,0 +1,58 @@
+"""Emails to distribution lists, operational groups and the escalation route."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mailproc.config import Contact
+from mailproc.outbound.catalogue.values import CommandView, Email, GroupView, IssueView, make_email
+
+
+def outcome_to_lists(group: GroupView, issue: IssueView, command: CommandView, to: tuple[str, ...]) -> Email:
+    """CLOSE: the outcome, to the lists configured for outcomes."""
+    return make_email(
+        "outcome",
+        group,
+        issue,
+        to=to,
+        purpose="outcome-lists",
+        unique=command.unique,
+        context={"command": command, "outcome": command.text},
+    )
+
+
+def delegation(group: GroupView, issue: IssueView, command: CommandView, target: Contact) -> Email:
+    """DELEGATE: the issue, due date and the administrator's words, to the group's contact."""
+    return make_email(
+        "delegated",
+        group,
+        issue,
+        to=target.contact,
+        unique=command.unique,
+        context={"command": command, "target_group": target},
+    )
+
+
+def escalation(group: GroupView, issue: IssueView, command: CommandView, route: Contact) -> Email:
+    """ESCALATE: the issue and the reason, up the configured escalation route."""
+    return make_email(
+        "escalated",
+        group,
+        issue,
+        to=route.contact,
+        unique=command.unique,
+        context={"command": command, "route": route, "reason": command.text},
+    )
+
+
+def delegation_reminder(group: GroupView, issue: IssueView, target: Contact, today: date) -> Email:
+    """An overdue delegation, chased (one a day at most: `today` is in the Message-ID)."""
+    return make_email(
+        "delegation-reminder",
+        group,
+        issue,
+        to=target.contact,
+        purpose="reminder",
+        unique=f"{issue.reference}/{today.isoformat()}",
+        context={"target_group": target},
+    )

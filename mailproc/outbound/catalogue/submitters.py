@@ -1,0 +1,62 @@
+"""Emails to the clinician who raised an issue."""
+
+from __future__ import annotations
+
+from mailproc.outbound.catalogue.values import (
+    AUTO_REPLIED,
+    CommandView,
+    Email,
+    GroupView,
+    Incoming,
+    IssueRef,
+    IssueView,
+    make_email,
+)
+
+
+def acknowledgement(group: GroupView, issue: IssueView, incoming: Incoming) -> Email:
+    """The reference, what happens next and who is in the group, to the sender of a new
+    issue (rate limited: an outside auto-responder must not draw us into a loop)."""
+    return make_email(
+        "acknowledgement",
+        group,
+        issue,
+        to=(incoming.sender,),
+        purpose="ack",
+        unique=incoming.message_id,
+        context={},
+        in_reply_to=incoming.message_id,
+        references=(*incoming.references, incoming.message_id),
+        auto=AUTO_REPLIED,
+        rate_limited=True,
+    )
+
+
+def info_request(group: GroupView, issue: IssueView, command: CommandView) -> Email:
+    """INFO: the administrator's question to the submitter."""
+    return _to_submitter("info-request", group, issue, command, {"question": command.text})
+
+
+def declined(group: GroupView, issue: IssueView, command: CommandView) -> Email:
+    """DECLINE: the issue is not taken forward, and why."""
+    return _to_submitter("declined", group, issue, command, {"reason": command.text})
+
+
+def duplicate(group: GroupView, issue: IssueView, command: CommandView, target: IssueRef) -> Email:
+    """DUPLICATE: the issue is joined with `target`, whose outcome the submitter will hear."""
+    return _to_submitter("duplicate", group, issue, command, {"target": target})
+
+
+def outcome_to_submitter(group: GroupView, issue: IssueView, command: CommandView) -> Email:
+    """CLOSE: the outcome, to the clinician who raised the issue."""
+    return _to_submitter("outcome", group, issue, command, {"outcome": command.text})
+
+
+def _to_submitter(
+    template: str, group: GroupView, issue: IssueView, command: CommandView, context: dict[str, object]
+) -> Email:
+    # No trusted submitter address: no recipient, and the gate says so.
+    to = (issue.submitter_email,) if issue.submitter_email else ()
+    return make_email(
+        template, group, issue, to=to, unique=command.unique, context={"command": command, **context}
+    )

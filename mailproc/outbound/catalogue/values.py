@@ -1,0 +1,198 @@
+"""The values an email is made of: `Email` itself and the read-only views its context holds.
+
+A context holds only str, int, date/datetime, None, tuples and frozen dataclasses, checked
+when the `Email` is made, so a template can never reach the database (no lazy loading of
+an ORM relationship in the middle of rendering, and nothing to go stale after a commit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import MappingProxyType
+
+from mailproc.config import Member
+
+AUTO_REPLIED = "auto-replied"  # an answer to one inbound email (RFC 3834)
+AUTO_GENERATED = "auto-generated"  # mail a program sends on its own account
+_SCALARS = (str, int, float, date, type(None))  # bool is an int, datetime a date
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """The group as its emails show it."""
+
+    name: str
+    address: str
+    members: tuple[Member, ...] = ()
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """An issue as its emails show it, read once from its row (see `rows.issue_view`)."""
+
+    id: int
+    reference: str
+    subject: str
+    status: str
+    priority: str
+    created_at: datetime
+    submitter_email: str = ""
+    submitter_name: str = ""
+    area: str = ""
+    suggested_area: str = ""
+    source_kind: str = ""
+    due_date: date | None = None
+    pid_detected: bool = False
+    # The first inbound message: its Message-ID roots the issue's thread, and its text is
+    # what delegation and escalation emails quote (None when the issue has no message).
+    first_message_id: str | None = None
+    as_submitted: str | None = None
+
+    @property
+    def thread(self) -> tuple[str, ...]:
+        """The References of an email about this issue that answers no email in particular."""
+        return (self.first_message_id,) if self.first_message_id else ()
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    """Another issue named in an email: a related issue, a duplicate's target."""
+
+    reference: str
+    subject: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """An inbound message as a triage request or update summarises it."""
+
+    message_id: str
+    from_name: str
+    from_address: str
+    received_at: datetime
+    summary_lines: tuple[str, ...]
+    summary_truncated: bool
+    attachments: tuple[tuple[str, int], ...]  # (file name, size in bytes)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The email being answered: who sent it, how it threads, and its subject."""
+
+    sender: str
+    message_id: str
+    references: tuple[str, ...]
+    subject: str
+
+
+@dataclass(frozen=True)
+class CommandView:
+    """A triage command that causes an email, and how it came (`via`: a Message-ID or "cli:...")."""
+
+    keyword: str
+    text: str
+    line_no: int
+    via: str
+
+    @property
+    def unique(self) -> str:
+        """What makes the emails of this command distinct from those of any other."""
+        return f"{self.via}/{self.line_no}/{self.keyword}"
+
+
+@dataclass(frozen=True)
+class AppliedView:
+    command: CommandView
+    summary: str
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    """What every answer to an administrator's command email shares."""
+
+    group: GroupView
+    issue: IssueView | None
+    incoming: Incoming
+    token: str  # the administrator's token for the issue; "" without an issue
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email of the catalogue, ready for the send gate.
+
+    `purpose` and `unique` make the deterministic Message-ID; `rate_limited` emails meet
+    the per-address daily limit on automatic replies; `context` is read-only and plain.
+    """
+
+    template: str
+    to: tuple[str, ...]
+    purpose: str
+    unique: str
+    context: Mapping[str, object]
+    issue: IssueView | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto: str = AUTO_GENERATED
+    rate_limited: bool = False
+
+    def __post_init__(self) -> None:
+        for key, value in self.context.items():
+            check_plain(value, key)
+        object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
+
+
+def check_plain(value: object, where: str) -> None:
+    """Raise TypeError unless `value` is plain: scalars, tuples and frozen dataclasses of them."""
+    if isinstance(value, _SCALARS):
+        return
+    if isinstance(value, tuple):
+        for index, item in enumerate(value):
+            check_plain(item, f"{where}[{index}]")
+        return
+    if _frozen_dataclass(value):
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            check_plain(getattr(value, f.name), f"{where}.{f.name}")
+        return
+    raise TypeError(
+        f"email context value {where!r} is a {type(value).__name__}; the catalogue passes "
+        "only str, int, dates, tuples and frozen dataclasses to templates"
+    )
+
+
+def _frozen_dataclass(value: object) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and not isinstance(value, type) and bool(params.frozen)
+
+
+def make_email(
+    template: str,
+    group: GroupView,
+    issue: IssueView | None,
+    *,
+    to: tuple[str, ...],
+    unique: str,
+    context: Mapping[str, object],
+    purpose: str = "",
+    in_reply_to: str | None = None,
+    references: tuple[str, ...] | None = None,
+    auto: str = AUTO_GENERATED,
+    rate_limited: bool = False,
+) -> Email:
+    """An Email whose context also holds what every template may use (group, members, issue);
+    the purpose defaults to the template's name and the References to the issue's thread."""
+    return Email(
+        template=template,
+        to=to,
+        purpose=purpose or template,
+        unique=unique,
+        context={"group": group, "members": group.members, "issue": issue, **context},
+        issue=issue,
+        in_reply_to=in_reply_to,
+        references=references if references is not None else (issue.thread if issue else ()),
+        auto=auto,
+        rate_limited=rate_limited,
+    )

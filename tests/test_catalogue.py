@@ -1,0 +1,208 @@
+"""The catalogue of outgoing emails: every email renders from plain values alone.
+
+No database is opened in this file: each email is written from views made here by hand and
+rendered through the real Renderer and the shipped templates, so no template can depend on
+an ORM object loading a relationship lazily.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mailproc.config import Contact, Member
+from mailproc.outbound import catalogue
+from mailproc.outbound.catalogue import (
+    AppliedView,
+    CommandReply,
+    CommandView,
+    Email,
+    GroupView,
+    Incoming,
+    IssueRef,
+    IssueView,
+    MessageView,
+)
+from mailproc.outbound.render import Rendered, Renderer
+from mailproc.store.models import Issue
+
+GROUP = GroupView(
+    name="NHS Test Interface Group",
+    address="interface.group@example.nhs.scot",
+    members=(Member("Dr A Example", "Chair (GP)", "Example Practice", "a@example.nhs.scot"),),
+)
+ADMIN = "admin@example.nhs.scot"
+ISSUE = IssueView(
+    id=7,
+    reference="IFG-2026-0007",
+    subject="Discharge <letters> & late",
+    status="delegated",
+    priority="high",
+    created_at=datetime(2026, 7, 1, 13, 5, tzinfo=UTC),
+    submitter_email="morag@example.nhs.scot",
+    submitter_name="Dr Morag O'Brien",
+    suggested_area="discharge",
+    source_kind="clinician",
+    due_date=date(2026, 8, 3),
+    pid_detected=True,
+    first_message_id="<first-1@example.nhs.scot>",
+    as_submitted="Dear group,\nletters <b>late</b>.",
+)
+MESSAGE = MessageView(
+    message_id="<update-1@example.nhs.scot>",
+    from_name="Dr Morag O'Brien",
+    from_address="morag@example.nhs.scot",
+    received_at=datetime(2026, 7, 2, 9, 30, tzinfo=UTC),
+    summary_lines=("More <detail> here", "and a second line"),
+    summary_truncated=True,
+    attachments=(("letter <1>.pdf", 1234),),
+)
+COMMAND = CommandView(keyword="DELEGATE", text="Please look at <this> & reply", line_no=1, via="cli:t")
+INCOMING = Incoming(ADMIN, "<cmd-1@example.nhs.scot>", ("<req-1@example.nhs.scot>",), "Re: [IFG-2026-0007] x")
+REPLY = CommandReply(GROUP, ISSUE, INCOMING, token="tok-123")
+PRESCRIBING = Contact("prescribing", "Prescribing Operational Group", ("lead@example.nhs.scot",))
+ROUTE = Contact("escalation", "Clinical Governance Committee", ("governance@example.nhs.scot",))
+TARGET = IssueRef("IFG-2026-0003", "Late discharge letters", "accepted")
+CARD = "Reply above the quoted text, one command per line"
+TODAY = date(2026, 8, 10)
+
+# One call per catalogue function, with what each email must show.
+EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
+    "acknowledgement": (
+        lambda: catalogue.acknowledgement(
+            GROUP, ISSUE, Incoming("morag@example.nhs.scot", "<in-1@x>", (), "s")
+        ),
+        ("logged as issue IFG-2026-0007", "Dr A Example, Chair (GP)", "patient-identifiable"),
+    ),
+    "triage_request": (
+        lambda: catalogue.triage_request(GROUP, ISSUE, MESSAGE, ADMIN, "tok-123", (TARGET,), CARD),
+        ("IFG-2026-0007 #tok-123", "letter <1>.pdf (1234 bytes)", "IFG-2026-0003 [accepted]", CARD),
+    ),
+    "triage_update": (
+        lambda: catalogue.triage_update(GROUP, ISSUE, MESSAGE, ADMIN, "tok-123", CARD),
+        ("Dr Morag O'Brien added information", "2 Jul 2026 10:30", "More <detail> here", CARD),
+    ),
+    "command_confirmation": (
+        lambda: catalogue.command_confirmation(
+            REPLY, (AppliedView(COMMAND, "delegated"),), ("ignored line",)
+        ),
+        ("Applied to IFG-2026-0007", "- DELEGATE: delegated", "ignored line"),
+    ),
+    "command_error": (
+        lambda: catalogue.command_error(REPLY, "Line 1 ('FROB'): unknown <keyword>", CARD),
+        ("Nothing was applied", "unknown <keyword>", CARD),
+    ),
+    "command_rejected": (
+        lambda: catalogue.command_rejected(dataclasses.replace(REPLY, issue=None, token=""), "token refused"),
+        ("was not accepted as a triage command", "token refused"),
+    ),
+    "info_request": (
+        lambda: catalogue.info_request(GROUP, ISSUE, COMMAND),
+        ("would like to know more", "Please look at <this> & reply"),
+    ),
+    "declined": (lambda: catalogue.declined(GROUP, ISSUE, COMMAND), ("decided not to take it forward",)),
+    "duplicate": (lambda: catalogue.duplicate(GROUP, ISSUE, COMMAND, TARGET), ("Joined with IFG-2026-0003",)),
+    "outcome_to_submitter": (
+        lambda: catalogue.outcome_to_submitter(GROUP, ISSUE, COMMAND),
+        ("Outcome of issue",),
+    ),
+    "outcome_to_lists": (
+        lambda: catalogue.outcome_to_lists(GROUP, ISSUE, COMMAND, ("gp@example.nhs.scot",)),
+        ("Outcome of issue", "Please look at <this> & reply"),
+    ),
+    "delegation": (
+        lambda: catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING),
+        ("For Prescribing Operational Group", "Monday 3 August 2026", "letters <b>late</b>."),
+    ),
+    "escalation": (
+        lambda: catalogue.escalation(GROUP, ISSUE, COMMAND, ROUTE),
+        ("Escalated to Clinical Governance Committee", "Why: Please look at", "letters <b>late</b>."),
+    ),
+    "delegation_reminder": (
+        lambda: catalogue.delegation_reminder(GROUP, ISSUE, PRESCRIBING, TODAY),
+        ("Reminder, due Monday 3 August 2026", "We have not yet recorded a response"),
+    ),
+    "triage_digest": (
+        lambda: catalogue.triage_digest(
+            GROUP, ADMIN, (ISSUE, dataclasses.replace(ISSUE, reference="IFG-2026-0008")), TODAY
+        ),
+        ("2 issue(s) waiting for triage", "IFG-2026-0008 (received 1 Jul 2026 14:05)"),
+    ),
+}
+
+
+def _render(email: Email) -> Rendered:
+    return Renderer(None, ZoneInfo("Europe/London")).render(email.template, email.context)
+
+
+def test_every_catalogue_function_is_exercised_here() -> None:
+    functions = [getattr(catalogue, name) for name in catalogue.__all__]
+    writers = {
+        f.__name__
+        for f in functions
+        if inspect.isfunction(f) and inspect.signature(f).return_annotation == "Email"
+    }
+    assert writers == set(EMAILS)
+
+
+def test_every_shipped_template_is_written_by_the_catalogue() -> None:
+    templates = {write().template for write, _ in EMAILS.values()}
+    assert templates == set(Renderer(None, ZoneInfo("Europe/London")).names())
+
+
+@pytest.mark.parametrize("name", sorted(EMAILS))
+def test_each_email_renders_from_plain_values_with_no_database(name: str) -> None:
+    write, expected = EMAILS[name]
+    email = write()
+    rendered = _render(email)
+    for part in expected:
+        assert part in rendered.subject + rendered.text, (name, part)
+    # The same context gives the HTML part, escaped: no markup from the values gets through.
+    assert "<b>late</b>" not in rendered.html and "<this>" not in rendered.html
+    assert rendered.html.startswith("<!DOCTYPE html>")
+    assert email.to and all("@" in address for address in email.to)
+
+
+def test_threading_and_headers_of_the_emails() -> None:
+    ack = catalogue.acknowledgement(GROUP, ISSUE, Incoming("m@example.nhs.scot", "<in-1@x>", ("<r@x>",), "s"))
+    assert (ack.purpose, ack.unique, ack.in_reply_to, ack.references) == (
+        "ack",
+        "<in-1@x>",
+        "<in-1@x>",
+        ("<r@x>", "<in-1@x>"),
+    )
+    assert (ack.auto, ack.rate_limited, ack.to) == ("auto-replied", True, ("m@example.nhs.scot",))
+    request = catalogue.triage_request(GROUP, ISSUE, MESSAGE, ADMIN, "tok-123", (), CARD)
+    assert (request.purpose, request.references, request.auto) == ("triage-tok-123", (), "auto-generated")
+    update = catalogue.triage_update(GROUP, ISSUE, MESSAGE, ADMIN, "tok-123", CARD)
+    assert update.references == ("<first-1@example.nhs.scot>",)  # on the issue's thread
+    rejected = catalogue.command_rejected(dataclasses.replace(REPLY, issue=None, token=""), "no")
+    assert (rejected.purpose, rejected.issue, rejected.in_reply_to) == (
+        "command-rejected",
+        None,
+        "<cmd-1@example.nhs.scot>",
+    )
+    lists = catalogue.outcome_to_lists(GROUP, ISSUE, COMMAND, ("gp@example.nhs.scot",))
+    assert (lists.purpose, lists.unique) == ("outcome-lists", "cli:t/1/DELEGATE")
+    digest = catalogue.triage_digest(GROUP, ADMIN, (ISSUE,), TODAY)
+    assert (digest.unique, digest.issue) == (f"{ADMIN}/2026-08-10", None)
+
+
+def test_a_submitter_without_a_trusted_address_gets_no_recipient() -> None:
+    anonymous = dataclasses.replace(ISSUE, submitter_email="")
+    assert catalogue.declined(GROUP, anonymous, COMMAND).to == ()
+
+
+def test_a_context_holds_plain_values_only_and_is_read_only() -> None:
+    with pytest.raises(TypeError, match="'issue' is a Issue"):
+        Email("outcome", ("a@example.nhs.scot",), "outcome", "u", {"issue": Issue(reference="IFG-2026-0001")})
+    with pytest.raises(TypeError, match=r"'rows\[0\]' is a dict"):
+        Email("outcome", (), "outcome", "u", {"rows": ({"a": 1},)})
+    email = catalogue.declined(GROUP, ISSUE, COMMAND)
+    with pytest.raises(TypeError):
+        email.context["reason"] = "changed"  # type: ignore[index]
