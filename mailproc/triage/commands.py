@@ -52,9 +52,8 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
     reference, token = find_token(app, msg)
     issue = session.scalar(select(Issue).where(Issue.reference == reference)) if reference else None
     problem = authorise(app, msg, reference, token, issue)
-    if problem:
-        return reject(app, session, item, msg, issue, problem)
-    assert issue is not None
+    if problem or issue is None:  # authorise() refuses a missing issue; this tells mypy so
+        return reject(app, session, item, msg, issue, problem or "no issue with that reference")
     if _is_replay(session, msg):
         return CommandResult("done", issue.reference, "command email already applied (same Message-ID)")
     text = visible_reply(msg.first_text or msg.text)
