@@ -9,6 +9,7 @@ any point leaves either nothing or everything, and a rerun reaches the same end 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
@@ -45,11 +46,11 @@ def process(app: App, session: Session, item: SourceMessage) -> Outcome:
         return Outcome(fate="done" if already == "done" else "quarantine", result="already")
     if item.oversize:
         limit = app.settings.intake.max_message_bytes
-        return quarantine(session, item, f"message of {item.size} bytes exceeds {limit} bytes")
+        return quarantine(session, item, f"message of {item.size} bytes exceeds {limit} bytes", app.clock())
     try:
         msg = parse(item.raw)
     except ParseError as exc:
-        return quarantine(session, item, f"could not be parsed: {exc.reason}")
+        return quarantine(session, item, f"could not be parsed: {exc.reason}", app.clock())
     earlier = messages.find_message(session, msg.message_id, msg.sha256)
     if earlier is not None:
         return log_copy(app, session, item, msg, earlier)
@@ -163,11 +164,11 @@ def log(
     """Store the message (raw bytes, trimmed text, patient-identifier findings)."""
     visible = visible_reply(msg.text)
     entry = messages.LogEntry(kind=kind, visible_text=visible, redacted_text="", detail={"route": reason})
-    row = messages.log_message(session, msg, item.raw, item.key, entry, issue)
+    row = messages.log_message(session, msg, item.raw, item.key, entry, issue, now=app.clock())
     scan_message(app, session, row, msg)
     return row
 
 
-def quarantine(session: Session, item: SourceMessage, reason: str) -> Outcome:
-    messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+def quarantine(session: Session, item: SourceMessage, reason: str, now: datetime) -> Outcome:
+    messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=now)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)

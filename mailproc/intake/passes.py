@@ -107,7 +107,7 @@ def _give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
     with transaction(app.factory) as session:
         last = attempts.last_failure(session, item.key)
         reason = f"processing failed {tries} times; last error: {last}"
-        messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+        messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
         attempts.clear_attempts(session, item.key)
     log.error("message %s quarantined: %s", item.key, reason)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)

@@ -79,6 +79,7 @@ def send(
         template=out.template,
         message=message,
         recipients=recipients,
+        now=app.clock(),
     )
 
 

@@ -53,8 +53,9 @@ def enqueue(
     template: str,
     message: EmailMessage,
     recipients: Sequence[str],
+    now: datetime,
 ) -> OutboxMessage | None:
-    """Queue `message` for `recipients` in the caller's transaction (no commit here).
+    """Queue `message` for `recipients` in the caller's transaction (no commit here), due `now`.
 
     Returns None when a message with the same Message-ID is already queued: Message-IDs
     are deterministic, so a replayed pass enqueues nothing twice.
@@ -69,7 +70,6 @@ def enqueue(
     if existing is not None:
         log.info("outbox already holds %s (id %d); not queued again", message_id, existing)
         return None
-    now = utcnow()
     row = OutboxMessage(
         issue_id=issue_id,
         template=template,
@@ -216,14 +216,13 @@ def _summary(recipients: Sequence[OutboxRecipient]) -> str:
     return "; ".join(f"{r.address}: {r.last_reply}" for r in recipients)
 
 
-def retry(session: Session, outbox_id: int) -> OutboxMessage:
-    """Make a failed (or waiting) message due now, with its failed recipients pending again."""
+def retry(session: Session, outbox_id: int, *, now: datetime) -> OutboxMessage:
+    """Make a failed (or waiting) message due `now`, with its failed recipients pending again."""
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
         raise MailprocError(f"outbox message {outbox_id} does not exist (see `mailproc outbox list`)")
     if row.state == "sent":
         raise MailprocError(f"outbox message {outbox_id} was already sent; nothing to retry")
-    now = utcnow()
     for rcpt in row.recipients:
         if rcpt.state != "sent":
             rcpt.state, rcpt.updated_at = "pending", now

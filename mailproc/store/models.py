@@ -1,4 +1,9 @@
-"""The schema, as SQLAlchemy 2 typed models. Changes go through an Alembic migration."""
+"""The schema, as SQLAlchemy 2 typed models. Changes go through an Alembic migration.
+
+Timestamps that are compared later (due times, retention, rate limits) have no default: the
+code that writes a row passes the time of the injected clock (`App.clock`), so a forgotten one
+fails loudly instead of silently taking the wall clock's time.
+"""
 
 from __future__ import annotations
 
@@ -79,8 +84,8 @@ class Issue(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     pid_detected: Mapped[bool] = mapped_column(Boolean, default=False)
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(back_populates="issue", order_by="Message.id")
     events: Mapped[list[Event]] = relationship(back_populates="issue", order_by="Event.id")
@@ -113,7 +118,7 @@ class Message(Base):
     from_name: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[list[str]] = mapped_column(JSON, default=list)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -152,7 +157,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(320))
     via: Mapped[str] = mapped_column(String(998))
     action: Mapped[str] = mapped_column(String(64))
@@ -169,7 +174,7 @@ class SourceCursor(Base):
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(Integer)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # shown, never compared
 
 
 class SourceAttempt(Base):
@@ -181,7 +186,7 @@ class SourceAttempt(Base):
     source_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Quarantined(Base):
@@ -194,7 +199,7 @@ class Quarantined(Base):
     raw_size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="held")  # held | retried
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -211,9 +216,9 @@ class OutboxMessage(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     state: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipients: Mapped[list[OutboxRecipient]] = relationship(
@@ -231,7 +236,7 @@ class OutboxRecipient(Base):
     address: Mapped[str] = mapped_column(String(320), index=True)
     state: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
     last_reply: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="recipients")
 

@@ -58,7 +58,7 @@ def handle(app: App, session: Session, item: SourceMessage, msg: Inbound) -> Com
         return CommandResult("done", issue.reference, "command email already applied (same Message-ID)")
     text = visible_reply(msg.first_text or msg.text)
     row = messages.log_message(
-        session, msg, item.raw, item.key, messages.LogEntry("command", text, "", {}), issue
+        session, msg, item.raw, item.key, messages.LogEntry("command", text, "", {}), issue, now=app.clock()
     )
     scan_message(app, session, row, msg)
     actor = Actor(address=msg.from_address, via=msg.message_id)
@@ -123,7 +123,8 @@ def reject(
     app: App, session: Session, item: SourceMessage, msg: Inbound, issue: Issue | None, reason: str
 ) -> CommandResult:
     """Log, quarantine, and answer only an allow-listed sender (never backscatter a forger)."""
-    messages.quarantine_record(session, item.key, item.raw, f"rejected command: {reason}", item.size)
+    reason_text = f"rejected command: {reason}"
+    messages.quarantine_record(session, item.key, item.raw, reason_text, item.size, now=app.clock())
     if issue is not None:
         issues.add_event(
             session,
