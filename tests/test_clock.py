@@ -20,7 +20,7 @@ from mailproc.privacy import retention
 from mailproc.store.db import transaction
 from mailproc.store.models import Message, OutboxMessage, OutboxRecipient, Quarantined
 from tests.mailfactory import make_message
-from tests.workspace import Workspace, make_workspace
+from tests.workspace import make_workspace
 
 THEN = datetime(2024, 2, 5, 9, 30, tzinfo=UTC)  # long before any real run of these tests
 
@@ -29,7 +29,7 @@ def _at(app: App, when: datetime) -> App:
     return dataclasses.replace(app, clock=lambda: when)
 
 
-def _workspace(tmp_path: Path) -> tuple[Workspace, App]:
+def _workspace(tmp_path: Path) -> App:
     ws = make_workspace(
         tmp_path / "ws",
         intake={"max_message_bytes": 2048},
@@ -39,11 +39,11 @@ def _workspace(tmp_path: Path) -> tuple[Workspace, App]:
     box = mailbox.Maildir(ws.root / "inbox", create=True)
     box.add(make_message(subject="Discharge letters arriving late", message_id="<clock-1@example.nhs.scot>"))
     box.add(make_message(subject="Too big", body="x" * 4000, message_id="<clock-2@example.nhs.scot>"))
-    return ws, _at(ws.app(), THEN)
+    return _at(ws.app(), THEN)
 
 
 def test_rows_written_by_a_pass_carry_the_clocks_time(tmp_path: Path) -> None:
-    ws, app = _workspace(tmp_path)
+    app = _workspace(tmp_path)
     service.poll_once(app, show_progress=False)
     with app.factory() as session:
         [message] = session.scalars(select(Message)).all()
@@ -61,7 +61,7 @@ def test_rows_written_by_a_pass_carry_the_clocks_time(tmp_path: Path) -> None:
 
 
 def test_outbox_retry_makes_a_message_due_at_the_clocks_time(tmp_path: Path) -> None:
-    ws, app = _workspace(tmp_path)
+    app = _workspace(tmp_path)
     service.poll_once(app, show_progress=False)
     later = THEN + timedelta(days=2)
     with transaction(app.factory) as session:
@@ -75,7 +75,7 @@ def test_outbox_retry_makes_a_message_due_at_the_clocks_time(tmp_path: Path) -> 
 
 
 def test_purge_decides_by_the_clock(tmp_path: Path) -> None:
-    ws, app = _workspace(tmp_path)
+    app = _workspace(tmp_path)
     service.poll_once(app, show_progress=False)
     within = retention.purge(_at(app, THEN + timedelta(days=29)))
     assert (within.messages, within.quarantined) == (0, 0)
