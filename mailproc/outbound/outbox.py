@@ -1,6 +1,7 @@
 """The transactional outbox: mail is queued in the transaction that caused it, sent later.
 
-Message states: pending → sent | failed (and failed → pending by `retry`).
+Message states: pending → sent | failed (and failed → pending by `retry`); pending →
+cancelled by UNDO, only while no delivery attempt has been made, and never sent after that.
 Recipient states: pending → sent | retry | failed; only pending and retry recipients are
 sent to, so a recipient that accepted the message never receives it twice.
 
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,6 +30,7 @@ from mailproc.outbound.headers import safe_address, safe_header
 from mailproc.outbound.transports import RecipientResult, Transport
 from mailproc.store.db import transaction
 from mailproc.store.models import OutboxMessage, OutboxRecipient, utcnow
+from mailproc.vocabulary import DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=30)
 JITTER = 0.1  # up to 10% added to a backoff so that retries from many messages spread out
 _OPEN = ("pending", "retry")
+_RECORDERS = "mailproc.outbox.recorders"  # key in Session.info: lists `recording` fills
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,44 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    for queued in session.info.get(_RECORDERS, ()):
+        queued.append(row)
     log.debug("queued %s (%s) for %d recipients", message_id, template, len(addresses))
     return row
+
+
+@contextmanager
+def recording(session: Session) -> Iterator[list[OutboxMessage]]:
+    """The messages `enqueue` queues in `session` inside the block (e.g. those a command causes)."""
+    queued: list[OutboxMessage] = []
+    recorders: list[list[OutboxMessage]] = session.info.setdefault(_RECORDERS, [])
+    recorders.append(queued)
+    try:
+        yield queued
+    finally:
+        recorders.remove(queued)
+
+
+def cancel(session: Session, outbox_id: int) -> bool:
+    """Cancel a pending message that no delivery has touched yet, so that it is never sent.
+
+    False when it is no longer pending or an attempt has been claimed (it may be on the wire).
+    One conditional UPDATE, so that a delivery worker claiming it at the same moment either
+    wins (and this returns False) or finds nothing to claim.
+    """
+    done = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.state == DeliveryState.PENDING,
+            OutboxMessage.attempts == 0,
+        )
+        .values(state=DeliveryState.CANCELLED)
+    )  # the default synchronisation updates a row already loaded in the session too
+    cancelled = getattr(done, "rowcount", 0) == 1
+    if cancelled:
+        log.info("outbox %d cancelled before delivery", outbox_id)
+    return cancelled
 
 
 def deliver_due(
@@ -223,6 +263,11 @@ def retry(session: Session, outbox_id: int, *, now: datetime) -> OutboxMessage:
         raise MailprocError(f"outbox message {outbox_id} does not exist (see `mailproc outbox list`)")
     if row.state == "sent":
         raise MailprocError(f"outbox message {outbox_id} was already sent; nothing to retry")
+    if row.state == DeliveryState.CANCELLED:
+        raise MailprocError(
+            f"outbox message {outbox_id} was cancelled by UNDO and is never sent; "
+            "apply the command again to send a new one"
+        )
     for rcpt in row.recipients:
         if rcpt.state != "sent":
             rcpt.state, rcpt.updated_at = "pending", now
