@@ -207,3 +207,16 @@ def test_undo_of_a_command_whose_email_went_out_says_so(desk: Desk) -> None:
         " and cannot be recalled"
     )
     assert desk.state()["status"] == "awaiting-triage"
+
+
+def test_undo_cancels_an_outcome_email_that_failed_before_anyone_got_it(desk: Desk) -> None:
+    desk.command(ADMIN, "CLOSE", "The ward now sends the list.")
+    to_lists = desk.outbox("outcome")[1]
+    with transaction(desk.app.factory) as session:  # every list address refused it, for good
+        row = session.get_one(OutboxMessage, to_lists.id)
+        row.state, row.attempts = "failed", 1
+        for rcpt in row.recipients:
+            rcpt.state = "failed"
+    [undone] = desk.command(ADMIN, "UNDO")
+    assert undone.summary == "undid CLOSE; 2 email(s) not yet sent were cancelled"
+    assert [row.state for row in desk.outbox("outcome")] == ["cancelled", "cancelled"]

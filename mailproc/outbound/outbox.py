@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from mailproc.config import OutboundSettings
@@ -30,7 +30,7 @@ from mailproc.outbound.headers import safe_address, safe_header
 from mailproc.outbound.transports import RecipientResult, Transport
 from mailproc.store.db import transaction
 from mailproc.store.models import OutboxMessage, OutboxRecipient, utcnow
-from mailproc.vocabulary import DeliveryState
+from mailproc.vocabulary import DeliveryState, RecipientState
 
 log = logging.getLogger(__name__)
 
@@ -110,21 +110,24 @@ def recording(session: Session) -> Iterator[list[OutboxMessage]]:
 
 
 def cancel(session: Session, outbox_id: int) -> bool:
-    """Cancel a pending message that no delivery has touched yet, so that it is never sent.
+    """Cancel a message that has not gone to anyone, so that it is never sent (nor retried).
 
-    False when it is no longer pending or an attempt has been claimed (it may be on the wire).
-    One conditional UPDATE, so that a delivery worker claiming it at the same moment either
-    wins (and this returns False) or finds nothing to claim.
+    That is a pending message no delivery has claimed an attempt at, or a failed one that no
+    recipient accepted; False for any other (it may be on the wire, or was delivered). One
+    conditional UPDATE, so that a worker claiming it at the same moment either wins (and this
+    returns False) or finds nothing left to claim.
     """
+    accepted = select(OutboxRecipient.id).where(
+        OutboxRecipient.outbox_id == outbox_id, OutboxRecipient.state == RecipientState.SENT
+    )
+    untouched = and_(OutboxMessage.state == DeliveryState.PENDING, OutboxMessage.attempts == 0)
+    given_up = and_(OutboxMessage.state == DeliveryState.FAILED, ~accepted.exists())
     done = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == outbox_id,
-            OutboxMessage.state == DeliveryState.PENDING,
-            OutboxMessage.attempts == 0,
-        )
+        .where(OutboxMessage.id == outbox_id, or_(untouched, given_up))
         .values(state=DeliveryState.CANCELLED)
-    )  # the default synchronisation updates a row already loaded in the session too
+        .execution_options(synchronize_session="fetch")  # a row already loaded shows it too
+    )
     cancelled = getattr(done, "rowcount", 0) == 1
     if cancelled:
         log.info("outbox %d cancelled before delivery", outbox_id)
