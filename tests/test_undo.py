@@ -107,8 +107,9 @@ _calls = itertools.count(1)
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    ws = make_workspace(tmp_path / "ws", triage={"admins": [ADMIN, LEAD]})
+def desk(tmp_path: Path, db_url: str) -> Iterator[Desk]:
+    """An issue awaiting triage, on SQLite and on PostgreSQL."""
+    ws = make_workspace(tmp_path / "ws", db_url=db_url, triage={"admins": [ADMIN, LEAD]})
     clock = Clock(START)
     app = dataclasses.replace(ws.app(), clock=clock)
     made = Desk(ws, app, clock)
