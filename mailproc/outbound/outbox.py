@@ -1,7 +1,8 @@
 """The transactional outbox: mail is queued in the transaction that caused it, sent later.
 
-Message states: pending → sent | failed (and failed → pending by `retry`); pending →
-cancelled by UNDO, only while no delivery attempt has been made, and never sent after that.
+Message states: pending → sent | failed (and failed → pending by `retry`); UNDO moves a
+message that has gone to nobody (pending and never attempted, or failed with no recipient
+accepting it) to cancelled, which is never sent nor retried.
 Recipient states: pending → sent | retry | failed; only pending and retry recipients are
 sent to, so a recipient that accepted the message never receives it twice.
 
