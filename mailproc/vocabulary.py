@@ -57,11 +57,13 @@ TRANSITIONS: dict[IssueStatus, frozenset[IssueStatus]] = {
 
 
 class DeliveryState(StrEnum):
-    """An outgoing email as a whole: waiting (first try or a retry), sent, or failed for good."""
+    """An outgoing email as a whole: waiting (first try or a retry), sent, failed for good, or
+    cancelled (by UNDO, before any delivery attempt: it is never sent)."""
 
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class RecipientState(StrEnum):

@@ -75,7 +75,9 @@ def queue(factory: sessionmaker[Session], recipients: Sequence[str], unique: str
     mid = make_message_id("IFG-2026-0042", "ack", unique, "example.nhs.scot")
     msg = compose(rendered, Envelope(to=tuple(recipients)), "IFG", SENDER, mid, utcnow())
     with transaction(factory) as session:
-        row = outbox.enqueue(session, issue_id=None, template="ack", message=msg, recipients=recipients)
+        row = outbox.enqueue(
+            session, issue_id=None, template="ack", message=msg, recipients=recipients, now=utcnow()
+        )
         assert row is not None
         return row.id
 
@@ -138,16 +140,16 @@ def test_permanent_failure_is_listed_and_can_be_retried(
     assert failed.id == oid and failed.recipients[0].last_reply == "550 5.1.1 No such user"
     assert failed.last_error == f"{GP}: 550 5.1.1 No such user"
     with transaction(factory) as session:
-        outbox.retry(session, oid)
+        outbox.retry(session, oid, now=clock())
     clock.advance(1)
     assert deliver(factory, cfg, clock) == outbox.DeliveryReport(1, 0, 0)
     assert len(smtp_server.messages) == 1
     with factory() as session:
         assert outbox.list_messages(session, failed_only=True) == []
         with pytest.raises(MailprocError, match="already sent"):
-            outbox.retry(session, oid)
+            outbox.retry(session, oid, now=utcnow())
         with pytest.raises(MailprocError, match="does not exist"):
-            outbox.retry(session, 999)
+            outbox.retry(session, 999, now=utcnow())
 
 
 def test_partial_refusal_resends_only_to_the_refused(
@@ -159,7 +161,7 @@ def test_partial_refusal_resends_only_to_the_refused(
     assert deliver(factory, cfg, clock) == outbox.DeliveryReport(0, 0, 1)
     assert states(load(factory, oid)) == {GP: "failed", NURSE: "sent"}
     with transaction(factory) as session:
-        outbox.retry(session, oid)
+        outbox.retry(session, oid, now=clock())
     clock.advance(1)
     assert deliver(factory, cfg, clock) == outbox.DeliveryReport(1, 0, 0)
     assert [m.rcpt_tos for m in smtp_server.messages] == [(NURSE,), (GP,)]
@@ -249,11 +251,22 @@ def test_enqueue_is_idempotent_and_counts_for_the_rate_limit(factory: sessionmak
     msg = compose(rendered, Envelope(to=(GP,)), "IFG", SENDER, mid, utcnow())
     with transaction(factory) as session:
         assert outbox.enqueue(
-            session, issue_id=None, template="ack", message=msg, recipients=[GP, "GP@example.org"]
+            session,
+            issue_id=None,
+            template="ack",
+            message=msg,
+            recipients=[GP, "GP@example.org"],
+            now=utcnow(),
         )
-        assert outbox.enqueue(session, issue_id=None, template="ack", message=msg, recipients=[GP]) is None
+        assert (
+            outbox.enqueue(session, issue_id=None, template="ack", message=msg, recipients=[GP], now=utcnow())
+            is None
+        )
     with transaction(factory) as session:
-        assert outbox.enqueue(session, issue_id=None, template="ack", message=msg, recipients=[GP]) is None
+        assert (
+            outbox.enqueue(session, issue_id=None, template="ack", message=msg, recipients=[GP], now=utcnow())
+            is None
+        )
     with factory() as session:
         assert session.scalar(select(func.count(OutboxMessage.id))) == 1
         [row] = outbox.list_messages(session)
@@ -271,6 +284,13 @@ def test_enqueue_refuses_bad_recipients(factory: sessionmaker[Session]) -> None:
     msg = compose(rendered, Envelope(to=(GP,)), "IFG", SENDER, mid, utcnow())
     with transaction(factory) as session:
         with pytest.raises(ValueError):
-            outbox.enqueue(session, issue_id=None, template="t", message=msg, recipients=["a@x.org, b@y.org"])
+            outbox.enqueue(
+                session,
+                issue_id=None,
+                template="t",
+                message=msg,
+                recipients=["a@x.org, b@y.org"],
+                now=utcnow(),
+            )
         with pytest.raises(ValueError):
-            outbox.enqueue(session, issue_id=None, template="t", message=msg, recipients=[])
+            outbox.enqueue(session, issue_id=None, template="t", message=msg, recipients=[], now=utcnow())

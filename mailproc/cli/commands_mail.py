@@ -125,7 +125,7 @@ def outbox_retry(obj: Context, outbox_id: int) -> None:
     def work() -> None:
         app = obj.app()
         with transaction(app.factory) as session:
-            row = outbox.retry(session, outbox_id)
+            row = outbox.retry(session, outbox_id, now=app.clock())
             click.echo(f"message {row.id} queued again")
 
     run(work)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
@@ -135,11 +136,11 @@ def route(app: App, session: Session, item: SourceMessage, options: PassOptions)
         return Outcome(fate=already, result="already")
     if item.oversize:
         limit = app.settings.intake.max_message_bytes
-        return quarantine(session, item, f"message of {item.size} bytes exceeds {limit} bytes")
+        return quarantine(session, item, f"message of {item.size} bytes exceeds {limit} bytes", app.clock())
     try:
         msg = parse(item.raw)
     except ParseError as exc:
-        return quarantine(session, item, f"could not be parsed: {exc.reason}")
+        return quarantine(session, item, f"could not be parsed: {exc.reason}", app.clock())
     earlier = messages.find_message(session, msg)
     if earlier is not None:
         return log_copy(app, session, item, msg, earlier)
@@ -228,7 +229,7 @@ def command(app: App, session: Session, item: SourceMessage, msg: Inbound, optio
     verdict = triage_mail.authorise(app, session, msg)
     if verdict.issue is None or verdict.problem:
         reason = f"rejected command: {verdict.problem}"
-        messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+        messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
         triage_mail.answer_rejection(app, session, msg, verdict)
         return Outcome(fate="quarantine", result="quarantined", reference=verdict.reference, reason=reason)
     issue = verdict.issue
@@ -271,7 +272,7 @@ def log_message(
     entry = messages.LogEntry(
         kind=kind, visible_text=text, redacted_text="", detail=_parsed_detail(msg, reason)
     )
-    row = messages.log_message(session, msg, item.raw, item.key, entry, issue)
+    row = messages.log_message(session, msg, item.raw, item.key, entry, issue, now=app.clock())
     scan_message(app, session, row, msg)
     return row
 
@@ -284,8 +285,8 @@ def _parsed_detail(msg: Inbound, reason: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def quarantine(session: Session, item: SourceMessage, reason: str) -> Outcome:
-    messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+def quarantine(session: Session, item: SourceMessage, reason: str, now: datetime) -> Outcome:
+    messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=now)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)
 
 
@@ -294,7 +295,7 @@ def give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
     with transaction(app.factory) as session:
         last = attempts.last_failure(session, item.key)
         reason = f"processing failed {tries} times; last error: {last}"
-        messages.quarantine_record(session, item.key, item.raw, reason, item.size)
+        messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
         attempts.clear_attempts(session, item.key)
     log.error("message %s quarantined after %d failed attempts", item.key, tries)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)

@@ -83,7 +83,12 @@ def send(session: Session, app: App, email: Email) -> SendResult:
     message = compose(rendered, envelope, group.name, group.address, message_id, app.clock())
     issue_id = issue.id if issue else None
     row = outbox.enqueue(
-        session, issue_id=issue_id, template=email.template, message=message, recipients=recipients
+        session,
+        issue_id=issue_id,
+        template=email.template,
+        message=message,
+        recipients=recipients,
+        now=app.clock(),
     )
     return SendResult(outbox_id=row.id) if row else SendResult(withheld=Withheld.ALREADY_QUEUED)
 

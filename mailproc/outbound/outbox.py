@@ -1,6 +1,8 @@
 """The transactional outbox: mail is queued in the transaction that caused it, sent later.
 
-Message states: pending → sent | failed (and failed → pending by `retry`).
+Message states: pending → sent | failed (and failed → pending by `retry`); UNDO moves a
+message that has gone to nobody (pending and never attempted, or failed with no recipient
+accepting it) to cancelled, which is never sent nor retried.
 Recipient states: pending → sent | retry | failed; only pending and retry recipients are
 sent to, so a recipient that accepted the message never receives it twice.
 
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from mailproc.config import OutboundSettings
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=30)
 JITTER = 0.1  # up to 10% added to a backoff so that retries from many messages spread out
 _OPEN = (RecipientState.PENDING, RecipientState.RETRY)
+_RECORDERS = "mailproc.outbox.recorders"  # key in Session.info: lists `recording` fills
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,9 @@ def enqueue(
     template: str,
     message: EmailMessage,
     recipients: Sequence[str],
+    now: datetime,
 ) -> OutboxMessage | None:
-    """Queue `message` for `recipients` in the caller's transaction (no commit here).
+    """Queue `message` for `recipients` in the caller's transaction (no commit here), due `now`.
 
     Returns None when a message with the same Message-ID is already queued: Message-IDs
     are deterministic, so a replayed pass enqueues nothing twice.
@@ -70,7 +75,6 @@ def enqueue(
     if existing is not None:
         log.info("outbox already holds %s (id %d); not queued again", message_id, existing)
         return None
-    now = utcnow()
     row = OutboxMessage(
         issue_id=issue_id,
         template=template,
@@ -89,8 +93,47 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    for queued in session.info.get(_RECORDERS, ()):
+        queued.append(row)
     log.debug("queued %s (%s) for %d recipients", message_id, template, len(addresses))
     return row
+
+
+@contextmanager
+def recording(session: Session) -> Iterator[list[OutboxMessage]]:
+    """The messages `enqueue` queues in `session` inside the block (e.g. those a command causes)."""
+    queued: list[OutboxMessage] = []
+    recorders: list[list[OutboxMessage]] = session.info.setdefault(_RECORDERS, [])
+    recorders.append(queued)
+    try:
+        yield queued
+    finally:
+        recorders.remove(queued)
+
+
+def cancel(session: Session, outbox_id: int) -> bool:
+    """Cancel a message that has not gone to anyone, so that it is never sent (nor retried).
+
+    That is a pending message no delivery has claimed an attempt at, or a failed one that no
+    recipient accepted; False for any other (it may be on the wire, or was delivered). One
+    conditional UPDATE, so that a worker claiming it at the same moment either wins (and this
+    returns False) or finds nothing left to claim.
+    """
+    accepted = select(OutboxRecipient.id).where(
+        OutboxRecipient.outbox_id == outbox_id, OutboxRecipient.state == RecipientState.SENT
+    )
+    untouched = and_(OutboxMessage.state == DeliveryState.PENDING, OutboxMessage.attempts == 0)
+    given_up = and_(OutboxMessage.state == DeliveryState.FAILED, ~accepted.exists())
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, or_(untouched, given_up))
+        .values(state=DeliveryState.CANCELLED)
+        .execution_options(synchronize_session="fetch")  # a row already loaded shows it too
+    )
+    cancelled = getattr(done, "rowcount", 0) == 1
+    if cancelled:
+        log.info("outbox %d cancelled before delivery", outbox_id)
+    return cancelled
 
 
 def deliver_due(
@@ -218,14 +261,18 @@ def _summary(recipients: Sequence[OutboxRecipient]) -> str:
     return "; ".join(f"{r.address}: {r.last_reply}" for r in recipients)
 
 
-def retry(session: Session, outbox_id: int) -> OutboxMessage:
-    """Make a failed (or waiting) message due now, with its failed recipients pending again."""
+def retry(session: Session, outbox_id: int, *, now: datetime) -> OutboxMessage:
+    """Make a failed (or waiting) message due `now`, with its failed recipients pending again."""
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
         raise MailprocError(f"outbox message {outbox_id} does not exist (see `mailproc outbox list`)")
     if row.state == DeliveryState.SENT:
         raise MailprocError(f"outbox message {outbox_id} was already sent; nothing to retry")
-    now = utcnow()
+    if row.state == DeliveryState.CANCELLED:
+        raise MailprocError(
+            f"outbox message {outbox_id} was cancelled by UNDO and is never sent; "
+            "apply the command again to send a new one"
+        )
     for rcpt in row.recipients:
         if rcpt.state != RecipientState.SENT:
             rcpt.state, rcpt.updated_at = RecipientState.PENDING, now

@@ -1,4 +1,5 @@
-"""`mailproc purge`: drop raw mail and attachments past the retention period.
+"""`mailproc purge`: drop raw mail and attachments past the retention period, and redact the
+texts kept beside them (command texts, errors, refusal and quarantine reasons).
 
 The issue, its events and the redacted text stay; issues on hold are never purged.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -18,9 +19,15 @@ from mailproc.app import App
 from mailproc.privacy import detector
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
-from mailproc.store.models import Event, Issue, Message, Quarantined
+from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined, SourceAttempt
 
 log = logging.getLogger(__name__)
+
+
+# Free text in an event's detail: a command's text, an error (which echoes the command line
+# that caused it) and a refusal's reason. An identifier typed into any of them is kept there.
+EVENT_TEXTS = ("text", "error", "reason")
+TEXT_EVENTS = ("command", "command-error", "command-rejected")
 
 
 @dataclass(frozen=True)
@@ -31,12 +38,14 @@ class PurgeReport:
     bytes: int
     held_skipped: int
     dry_run: bool
+    texts: int = 0  # stored error texts and notes that (would) lose an identifier
 
     def line(self) -> str:
         verb = "would purge" if self.dry_run else "purged"
         return (
             f"{verb} {self.messages} message(s), {self.attachments} attachment(s), "
             f"{self.quarantined} quarantined message(s), {self.bytes} bytes; "
+            f"{'would redact' if self.dry_run else 'redacted'} {self.texts} stored text(s); "
             f"{self.held_skipped} message(s) kept for issues on hold"
         )
 
@@ -52,14 +61,17 @@ def purge(app: App, dry_run: bool = False) -> PurgeReport:
         todo = [m for m in rows if not (m.issue is not None and m.issue.on_hold)]
         quarantined = list(
             session.scalars(
-                select(Quarantined).where(Quarantined.created_at < cutoff, or_(Quarantined.raw.is_not(None)))
+                select(Quarantined).where(Quarantined.created_at < cutoff, Quarantined.raw.is_not(None))
             )
         )
         report = _report(todo, quarantined, len(held), dry_run)
-        if not dry_run:
-            _apply(app, session, todo, quarantined)
+        # A dry run redacts too, to count what would change, and then rolls it all back.
+        texts = redact_stored_texts(session, cutoff, app.settings.privacy.patterns)
+        report = replace(report, texts=texts)
         if dry_run:
             session.rollback()
+        else:
+            _apply(app, session, todo, quarantined, texts)
     log.info("%s", report.line())
     return report
 
@@ -77,7 +89,9 @@ def _report(todo: list[Message], quarantined: list[Quarantined], held: int, dry_
     )
 
 
-def _apply(app: App, session: Session, todo: list[Message], quarantined: list[Quarantined]) -> None:
+def _apply(
+    app: App, session: Session, todo: list[Message], quarantined: list[Quarantined], texts: int
+) -> None:
     now = app.clock()
     extra = app.settings.privacy.patterns
     per_issue: Counter[int] = Counter()
@@ -87,7 +101,6 @@ def _apply(app: App, session: Session, todo: list[Message], quarantined: list[Qu
             per_issue[m.issue_id] += 1
     for q in quarantined:
         q.raw = None
-        q.reason = detector.redact(q.reason, extra)
     for issue_id, count in per_issue.items():
         issue = session.get(Issue, issue_id)
         if issue is not None:
@@ -95,7 +108,7 @@ def _apply(app: App, session: Session, todo: list[Message], quarantined: list[Qu
         add_event(session, issue, "mailproc", "purge", "purged", now, messages=count)
     add_event(
         session, None, "mailproc", "purge", "purge-run", now,
-        messages=len(todo), quarantined=len(quarantined),
+        messages=len(todo), quarantined=len(quarantined), texts=texts,
     )  # fmt: skip
 
 
@@ -106,6 +119,9 @@ def _purge_message(m: Message, extra: Sequence[detector.ExtraPattern], now: date
     m.text = m.redacted_text or detector.redact(m.text, extra)
     m.visible_text = detector.redact(m.visible_text, extra)
     m.subject = detector.redact(m.subject, extra)
+    error = m.detail.get("error")
+    if isinstance(error, str) and error:
+        m.detail = {**m.detail, "error": detector.redact(error, extra)}
     for a in m.attachments:
         a.data = None
         a.filename = detector.redact(a.filename, extra)
@@ -115,6 +131,49 @@ def _redact_issue(session: Session, issue: Issue, extra: Sequence[detector.Extra
     issue.subject = detector.redact(issue.subject, extra)
     issue.outcome = detector.redact(issue.outcome, extra) if issue.outcome else issue.outcome
     for event in session.scalars(select(Event).where(Event.issue_id == issue.id)):
-        text = event.detail.get("text")
-        if isinstance(text, str) and text:
-            event.detail = {**event.detail, "text": detector.redact(text, extra)}
+        _redact_event(event, extra)
+
+
+def redact_stored_texts(session: Session, cutoff: datetime, extra: Sequence[detector.ExtraPattern]) -> int:
+    """Redact the free text kept beside the mail from before `cutoff`: command texts, errors and
+    refusals in events (except on issues on hold), processing errors of source messages,
+    delivery errors, quarantine reasons. Returns how many texts changed."""
+    events = (
+        select(Event)
+        .outerjoin(Issue, Event.issue_id == Issue.id)
+        .where(Event.at < cutoff, Event.action.in_(TEXT_EVENTS))
+        .where(or_(Event.issue_id.is_(None), Issue.on_hold.is_(False)))
+    )
+    changed = sum(_redact_event(e, extra) for e in session.scalars(events))
+    failing = select(SourceAttempt).where(SourceAttempt.updated_at < cutoff, SourceAttempt.last_error != "")
+    for attempt in session.scalars(failing):
+        attempt.last_error, hit = _redacted(attempt.last_error, extra)
+        changed += hit
+    undelivered = select(OutboxMessage).where(
+        OutboxMessage.created_at < cutoff, OutboxMessage.last_error != ""
+    )
+    for row in session.scalars(undelivered):
+        row.last_error, hit = _redacted(row.last_error, extra)
+        changed += hit
+    for held in session.scalars(select(Quarantined).where(Quarantined.created_at < cutoff)):
+        held.reason, hit = _redacted(held.reason, extra)
+        changed += hit
+    return changed
+
+
+def _redact_event(event: Event, extra: Sequence[detector.ExtraPattern]) -> int:
+    detail, changed = dict(event.detail), 0
+    for key in EVENT_TEXTS:
+        value = detail.get(key)
+        if isinstance(value, str) and value:
+            detail[key], hit = _redacted(value, extra)
+            changed += hit
+    if changed:
+        event.detail = detail  # a new dict: the JSON column notices only a replaced value
+    return changed
+
+
+def _redacted(text: str, extra: Sequence[detector.ExtraPattern]) -> tuple[str, int]:
+    """`text` redacted, and 1 if that changed it."""
+    clean = detector.redact(text, extra)
+    return clean, int(clean != text)

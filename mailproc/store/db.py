@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,9 @@ from mailproc.errors import SchemaError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option of a connection whose transactions write (see `transaction`): on SQLite
+# they begin IMMEDIATE; other backends ignore it.
+WRITES = "mailproc_writes"
 
 
 def make_engine(url: str) -> Engine:
@@ -34,11 +37,17 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN
-        # instead so two pollers serialise cleanly rather than failing on lock upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer takes the write lock at BEGIN, so that two pollers queue on the busy timeout
+    # instead of one failing when a read lock cannot be upgraded. A reader (`issues list`, a
+    # register build) begins deferred: under WAL it neither waits for a writer nor holds one up.
+    writes = conn.get_execution_options().get(WRITES, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -101,6 +110,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+    """One unit of work that writes: commit on success, roll back on any exception.
+
+    On SQLite it takes the write lock at once. Sessions straight from the factory are for
+    reading: they take no write lock and must not write.
+    """
     with factory() as session, session.begin():
+        session.connection(execution_options={WRITES: True})
         yield session

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
@@ -38,8 +39,10 @@ def log_message(
     source_key: str,
     entry: LogEntry,
     issue: Issue | None,
+    *,
+    now: datetime,
 ) -> Message:
-    """Store the message with its raw bytes and its attachments."""
+    """Store the message with its raw bytes and its attachments, received at `now`."""
     row = Message(
         issue_id=issue.id if issue else None,
         source_key=source_key,
@@ -50,6 +53,7 @@ def log_message(
         from_name=msg.from_name,
         subject=msg.subject,
         sent_at=msg.date,
+        received_at=now,
         in_reply_to=msg.in_reply_to,
         references=list(msg.references),
         text=msg.text,
@@ -76,7 +80,9 @@ def log_message(
     return row
 
 
-def quarantine_record(session: Session, source_key: str, raw: bytes, reason: str, size: int) -> Quarantined:
+def quarantine_record(
+    session: Session, source_key: str, raw: bytes, reason: str, size: int, *, now: datetime
+) -> Quarantined:
     """Keep what could not be processed, with the reason, for `mailproc quarantine`."""
     row = Quarantined(
         source_key=source_key,
@@ -85,6 +91,7 @@ def quarantine_record(session: Session, source_key: str, raw: bytes, reason: str
         raw_size=size,
         sha256=hashlib.sha256(raw).hexdigest(),
         status=QuarantineState.HELD,
+        created_at=now,
     )
     session.add(row)
     return row

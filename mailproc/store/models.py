@@ -1,4 +1,9 @@
-"""The schema, as SQLAlchemy 2 typed models. Changes go through an Alembic migration."""
+"""The schema, as SQLAlchemy 2 typed models. Changes go through an Alembic migration.
+
+Timestamps that are compared later (due times, retention, rate limits) have no default: the
+code that writes a row passes the time of the injected clock (`App.clock`), so a forgotten one
+fails loudly instead of silently taking the wall clock's time.
+"""
 
 from __future__ import annotations
 
@@ -97,8 +102,8 @@ class Issue(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     pid_detected: Mapped[bool] = mapped_column(Boolean, default=False)
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(back_populates="issue", order_by="Message.id")
     events: Mapped[list[Event]] = relationship(back_populates="issue", order_by="Event.id")
@@ -131,7 +136,7 @@ class Message(Base):
     from_name: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[list[str]] = mapped_column(JSON, default=list)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -170,7 +175,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(320))
     via: Mapped[str] = mapped_column(String(998))
     action: Mapped[str] = mapped_column(String(64))
@@ -187,7 +192,7 @@ class SourceCursor(Base):
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(Integer)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # shown, never compared
 
 
 class SourceAttempt(Base):
@@ -199,7 +204,7 @@ class SourceAttempt(Base):
     source_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Quarantined(Base):
@@ -214,7 +219,7 @@ class Quarantined(Base):
     status: Mapped[QuarantineState] = mapped_column(
         state_column(QuarantineState, "quarantine_state", 16), default=QuarantineState.HELD
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -233,9 +238,9 @@ class OutboxMessage(Base):
         state_column(DeliveryState, "delivery_state", 16), index=True
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipients: Mapped[list[OutboxRecipient]] = relationship(
@@ -253,7 +258,7 @@ class OutboxRecipient(Base):
     address: Mapped[str] = mapped_column(String(320), index=True)
     state: Mapped[RecipientState] = mapped_column(state_column(RecipientState, "recipient_state", 16))
     last_reply: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="recipients")
 

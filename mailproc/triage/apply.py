@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.errors import MailprocError
-from mailproc.outbound import catalogue, gate
+from mailproc.outbound import catalogue, gate, outbox
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue, Meeting
+from mailproc.triage import undo
 from mailproc.triage.grammar import Command
 from mailproc.vocabulary import FINAL_STATUSES, TRIAGE_STATUSES, IssueStatus
 
@@ -80,13 +81,16 @@ def _apply_one(app: App, session: Session, issue: Issue, cmd: Command, actor: Ac
     if cmd.keyword == "UNDO":
         return Applied(cmd, _undo(app, session, issue, cmd, actor))
     before = snapshot(issue)
-    summary = HANDLERS[cmd.keyword](app, session, issue, cmd, actor)
+    with outbox.recording(session) as queued:
+        summary = HANDLERS[cmd.keyword](app, session, issue, cmd, actor)
     after = snapshot(issue)
-    # Only the fields this command changed: undoing it must leave later changes by others alone.
+    # Only the fields this command changed, and what it left them at: UNDO restores them only
+    # if nobody changed them since. The emails it queued: UNDO cancels those still waiting.
     changed = {name: value for name, value in before.items() if after[name] != value}
     add_event(
         session, issue, actor.address, actor.via, "command", app.clock(),
         keyword=cmd.keyword, args=list(cmd.args), text=cmd.text, before=changed,
+        after={name: after[name] for name in changed}, emails=[row.id for row in queued],
     )  # fmt: skip
     session.flush()
     return Applied(cmd, summary)
@@ -203,7 +207,26 @@ def _priority(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
 
 
 def _undo(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
-    since = app.clock() - UNDO_WINDOW
+    """Take back the actor's last command, unless something changed or went out since."""
+    last = _last_undoable(app, session, issue, actor)
+    if last is None:
+        raise TriageRefused(cmd, f"you have no command on {issue.reference} to undo from the last 24 hours")
+    keyword, tz = str(last.detail.get("keyword")), app.settings.group.timezone
+    try:
+        plan = undo.plan(session, issue, last, snapshot(issue), tz)
+        cancelled, gone = undo.cancel_waiting(session, plan, issue, tz)
+    except undo.Blocked as exc:
+        raise TriageRefused(cmd, f"cannot undo {keyword}: {exc}") from None
+    before = last.detail.get("before")
+    restored = before if isinstance(before, dict) else {}
+    _restore(issue, restored)
+    add_event(session, issue, actor.address, actor.via, "undo", app.clock(), undid=last.id,
+              restored=restored, cancelled=[row.id for row in plan.cancel if row not in gone])  # fmt: skip
+    return undo.summary(keyword, cancelled, gone, issue, tz)
+
+
+def _last_undoable(app: App, session: Session, issue: Issue, actor: Actor) -> Event | None:
+    """The actor's latest command on `issue` within the undo window that is not undone yet."""
     undone = {
         e.detail.get("undid")
         for e in session.scalars(select(Event).where(Event.issue_id == issue.id, Event.action == "undo"))
@@ -211,16 +234,10 @@ def _undo(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) 
     candidates = session.scalars(
         select(Event)
         .where(Event.issue_id == issue.id, Event.action == "command", Event.actor == actor.address)
-        .where(Event.at >= since)
+        .where(Event.at >= app.clock() - UNDO_WINDOW)
         .order_by(Event.id.desc())
     )
-    last = next((e for e in candidates if e.id not in undone), None)
-    if last is None:
-        raise TriageRefused(cmd, f"you have no command on {issue.reference} to undo from the last 24 hours")
-    before = last.detail.get("before")
-    _restore(issue, before if isinstance(before, dict) else {})
-    add_event(session, issue, actor.address, actor.via, "undo", app.clock(), undid=last.id)
-    return f"undid {last.detail.get('keyword')} (emails already sent cannot be recalled)"
+    return next((e for e in candidates if e.id not in undone), None)
 
 
 def outcome_addresses(app: App, exclude: str = "") -> tuple[str, ...]:

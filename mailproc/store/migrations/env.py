@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
+from mailproc.store.db import WRITES
 from mailproc.store.models import Base
 
 engine = context.config.attributes["engine"]
-with engine.connect() as connection:
+with engine.connect().execution_options(**{WRITES: True}) as connection:  # DDL writes
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -27,7 +27,7 @@ STATES = (
     )),
     ("messages", "kind", "ck_messages_message_kind", ("new", "reply", "automatic", "command", "copy")),
     ("quarantine", "status", "ck_quarantine_quarantine_state", ("held", "retried")),
-    ("outbox", "state", "ck_outbox_delivery_state", ("pending", "sent", "failed")),
+    ("outbox", "state", "ck_outbox_delivery_state", ("pending", "sent", "failed", "cancelled")),
     ("outbox_recipients", "state", "ck_outbox_recipients_recipient_state", ("pending", "retry", "sent", "failed")),
 )  # fmt: skip
 
