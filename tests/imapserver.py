@@ -249,17 +249,52 @@ class ImapTestServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    def client(self) -> IMAPClient:
-        """A new logged-in plaintext client; the caller logs out."""
+    def client(self, user: str | None = None) -> IMAPClient:
+        """A new logged-in plaintext client (as `user`, default the main account); the caller logs out."""
         client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
-        client.login(self.username, self.password)
+        client.login(user or self.username, self.password)
         return client
 
-    def deliver(self, raws: list[bytes], folder: str = "INBOX") -> None:
+    def deliver(self, raws: list[bytes], folder: str = "INBOX", user: str | None = None) -> None:
         """Append messages in one MULTIAPPEND (one APPEND per message is ~40 ms on pymap)."""
         if raws:
-            with self.client() as client:
+            with self.client(user) as client:
                 client.multiappend(folder, raws)
+
+    # -- Dovecot only: more accounts, its log, and administration -------------------------
+
+    def add_user(self, name: str) -> None:
+        """Another account with the same password (Dovecot re-reads the passwd file)."""
+        passwd = self._dovecot_file("passwd")
+        with open(passwd, "a", encoding="utf-8") as fh:
+            fh.write(f"{name}:{{PLAIN}}{self.password}::::::\n")
+
+    def logins(self, user: str) -> int:
+        """How many times `user` has logged in, from the server's log."""
+        text = self._dovecot_file("dovecot.log").read_text(encoding="utf-8", errors="replace")
+        return text.count(f"imap-login: Info: Login: user=<{user}>,")
+
+    def kick(self, user: str) -> None:
+        """Drop every connection of `user`, as a server restart or an administrator would."""
+        self._doveadm("kick", user)
+
+    def set_uidvalidity(self, user: str, value: int, folder: str = "INBOX") -> None:
+        """Give `folder` of `user` this UIDVALIDITY (creating the folder if need be)."""
+        with self.client(user) as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+        self._doveadm("mailbox", "update", "-u", user, "--uid-validity", str(value), folder)
+
+    def _dovecot_file(self, name: str) -> Path:
+        if self.kind != "dovecot" or self._tmp is None:
+            raise RuntimeError(f"only a running Dovecot test server has {name}")
+        return self._tmp / name
+
+    def _doveadm(self, *args: str) -> None:
+        conf = self._dovecot_file("dovecot.conf")
+        done = subprocess.run(["doveadm", "-c", str(conf), *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)} failed: {done.stderr.strip()}")
 
     def reset(self) -> None:
         """Empty INBOX and delete every other folder, so one server serves many tests."""
@@ -277,6 +312,13 @@ class ImapTestServer:
             # pymap drops the connection if a selected folder is deleted later: unselect.
             with contextlib.suppress(Exception):
                 client.unselect_folder()
+
+
+def intake_tables(server: ImapTestServer, user: str | None = None, **imap: object) -> dict[str, dict[str, object]]:
+    """`make_workspace` overrides for IMAP intake from `server` (as `user`, default its main
+    account); the password is read from MAILPROC_IMAP_PASSWORD, which the caller sets."""
+    settings = {"host": server.host, "port": server.port, "security": "none", "username": user or server.username}
+    return {"intake": {"source": "imap"}, "intake__imap": {**settings, **imap}}
 
 
 class MemoryCursor:

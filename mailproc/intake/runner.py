@@ -16,10 +16,11 @@ from mailproc.store.cursors import DbCursorStore
 
 
 def connect(app: App) -> Source:
-    """Open the configured mailbox (creating its Processed and Quarantine folders)."""
-    source = open_source(app.settings.intake, DbCursorStore(app.factory))
-    source.open()
-    return source
+    """Open the configured mailbox (creating its Processed and Quarantine folders).
+
+    `open_source` has logged in already: one login per connection, not two.
+    """
+    return open_source(app.settings.intake, DbCursorStore(app.factory))
 
 
 BATCH = 100
