@@ -41,9 +41,11 @@ mail_fsync = never
 mailbox_idle_check_interval = 1 secs
 # Tests log in with a wrong password on purpose: no failure delay (and no penalty, below).
 auth_failure_delay = 0 secs
+# Any user name with the one password is an account of its own (tests that count logins
+# or need two mailboxes just pick a new name).
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {tmp}/passwd
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
@@ -186,9 +188,6 @@ class ImapTestServer:
         home = self._tmp / "home"
         home.mkdir()
         os.chown(home, uid, gid)
-        passwd = self._tmp / "passwd"
-        passwd.write_text(f"{self.username}:{{PLAIN}}{self.password}::::::\n")
-        passwd.chmod(0o644)
         conf = self._tmp / "dovecot.conf"
         self.tls_port = free_port() if self.tls else 0
         conf.write_text(
@@ -197,6 +196,7 @@ class ImapTestServer:
                 uid=uid,
                 gid=gid,
                 user=MAIL_USER,
+                password=self.password,
                 port=self.port,
                 tls_port=self.tls_port,
                 ssl=_tls_settings(self._tmp) if self.tls else "ssl = no",
@@ -261,13 +261,7 @@ class ImapTestServer:
             with self.client(user) as client:
                 client.multiappend(folder, raws)
 
-    # -- Dovecot only: more accounts, its log, and administration -------------------------
-
-    def add_user(self, name: str) -> None:
-        """Another account with the same password (Dovecot re-reads the passwd file)."""
-        passwd = self._dovecot_file("passwd")
-        with open(passwd, "a", encoding="utf-8") as fh:
-            fh.write(f"{name}:{{PLAIN}}{self.password}::::::\n")
+    # -- Dovecot only (where any user name is an account): its log, and administration -----
 
     def logins(self, user: str) -> int:
         """How many times `user` has logged in, from the server's log."""
@@ -292,7 +286,9 @@ class ImapTestServer:
 
     def _doveadm(self, *args: str) -> None:
         conf = self._dovecot_file("dovecot.conf")
-        done = subprocess.run(["doveadm", "-c", str(conf), *args], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["doveadm", "-c", str(conf), *args], capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} failed: {done.stderr.strip()}")
 
@@ -314,10 +310,17 @@ class ImapTestServer:
                 client.unselect_folder()
 
 
-def intake_tables(server: ImapTestServer, user: str | None = None, **imap: object) -> dict[str, dict[str, object]]:
+def intake_tables(
+    server: ImapTestServer, user: str | None = None, **imap: object
+) -> dict[str, dict[str, object]]:
     """`make_workspace` overrides for IMAP intake from `server` (as `user`, default its main
     account); the password is read from MAILPROC_IMAP_PASSWORD, which the caller sets."""
-    settings = {"host": server.host, "port": server.port, "security": "none", "username": user or server.username}
+    settings = {
+        "host": server.host,
+        "port": server.port,
+        "security": "none",
+        "username": user or server.username,
+    }
     return {"intake": {"source": "imap"}, "intake__imap": {**settings, **imap}}
 
 

@@ -22,7 +22,6 @@ def fresh_account(server: ImapTestServer, monkeypatch: pytest.MonkeyPatch) -> st
     if server.kind != "dovecot":
         pytest.skip("counting logins needs Dovecot's log")
     user = f"count-{uuid.uuid4().hex[:8]}"
-    server.add_user(user)
     monkeypatch.setenv("MAILPROC_IMAP_PASSWORD", server.password)
     return user
 
@@ -36,7 +35,9 @@ def wait_until(condition: object, seconds: float) -> bool:
     return False
 
 
-def test_one_poll_logs_in_once(tmp_path: Path, imap_server: ImapTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_poll_logs_in_once(
+    tmp_path: Path, imap_server: ImapTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = fresh_account(imap_server, monkeypatch)
     imap_server.deliver([varied_message(1), varied_message(2)], user=user)
     ws = make_workspace(tmp_path / "ws", **intake_tables(imap_server, user))

@@ -14,9 +14,9 @@ from mailproc.app import App
 from mailproc.errors import SourceError
 from mailproc.intake.passes import run_pass
 from mailproc.intake.sources import Source
+from mailproc.intake.sources.base import IDLE_RENEW_SECONDS
 
 log = logging.getLogger(__name__)
-IDLE_RENEW_SECONDS = 540  # servers may drop IDLE after 30 min (RFC 9051 says re-issue before 29)
 MAX_BACKOFF_SECONDS = 300
 
 
