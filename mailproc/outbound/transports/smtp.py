@@ -9,14 +9,13 @@ message: a rare duplicate is better than a lost acknowledgement, and it is logge
 from __future__ import annotations
 
 import logging
-import shlex
 import smtplib
 import ssl
-import subprocess
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailproc.config import SmtpSettings
+from mailproc.config.secrets import TokenCommandError, token_from_command
 from mailproc.errors import TransportError
 from mailproc.outbound.transports import RecipientResult, Status
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOKEN_COMMAND_TIMEOUT = 60
+TOKEN_KEY = "outbound.smtp.token_command"
 
 
 class _SMTP(smtplib.SMTP):
@@ -200,23 +199,11 @@ def _all(targets: list[str], code: int, text: bytes | str) -> dict[str, Recipien
 
 
 def _oauth_token(command: str) -> str:
-    """Run the configured token command (no shell) and return the token it prints."""
-    if not command.strip():
-        raise TransportError('outbound.smtp.token_command is required for auth = "xoauth2"')
+    """The access token from the configured command; its failure is set-up trouble."""
     try:
-        done = subprocess.run(
-            shlex.split(command),
-            capture_output=True,
-            text=True,
-            timeout=TOKEN_COMMAND_TIMEOUT,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise TransportError(f"outbound.smtp.token_command failed: {exc}") from None
-    token = done.stdout.strip()
-    if not token:
-        raise TransportError("outbound.smtp.token_command printed no token")
-    return token
+        return token_from_command(command, TOKEN_KEY)
+    except TokenCommandError as exc:
+        raise TransportError(str(exc)) from None
 
 
 def _describe(exc: BaseException) -> str:
