@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,11 +40,13 @@ _OPEN = ("pending", "retry")
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What one delivery pass did: messages fully sent, waiting to retry, and failed."""
+    """What one delivery pass did: messages fully sent, waiting to retry, and failed;
+    `unfinished` when it stopped at its deadline with more messages due."""
 
     sent: int
     retrying: int
     failed: int
+    unfinished: bool = False
 
 
 def enqueue(
@@ -98,14 +101,20 @@ def deliver_due(
     sender: str,
     now: Callable[[], datetime] = utcnow,
     limit: int = 100,
+    deadline: float | None = None,
 ) -> DeliveryReport:
     """Send the due pending messages (oldest first, at most `limit`) and record results.
 
-    The batch shares one transport session (one SMTP login), closed at the end.
+    No message is started after `deadline` (time.monotonic()). The batch shares one
+    transport session (one SMTP login), closed at the end.
     """
     counts = {"sent": 0, "retrying": 0, "failed": 0}
+    unfinished = False
     try:
         for outbox_id in _due(factory, now(), limit):
+            if deadline is not None and time.monotonic() >= deadline:
+                unfinished = True
+                break
             done = _deliver_one(factory, transport, settings, sender, outbox_id, now)
             if done is None:
                 continue  # another worker got there first
@@ -115,7 +124,7 @@ def deliver_due(
                 break
     finally:
         transport.close()
-    return DeliveryReport(**counts)
+    return DeliveryReport(**counts, unfinished=unfinished)
 
 
 def _deliver_one(
