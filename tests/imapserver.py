@@ -41,9 +41,11 @@ mail_fsync = never
 mailbox_idle_check_interval = 1 secs
 # Tests log in with a wrong password on purpose: no failure delay (and no penalty, below).
 auth_failure_delay = 0 secs
+# Any user name with the one password is an account of its own (tests that count logins
+# or need two mailboxes just pick a new name).
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {tmp}/passwd
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
@@ -186,9 +188,6 @@ class ImapTestServer:
         home = self._tmp / "home"
         home.mkdir()
         os.chown(home, uid, gid)
-        passwd = self._tmp / "passwd"
-        passwd.write_text(f"{self.username}:{{PLAIN}}{self.password}::::::\n")
-        passwd.chmod(0o644)
         conf = self._tmp / "dovecot.conf"
         self.tls_port = free_port() if self.tls else 0
         conf.write_text(
@@ -197,6 +196,7 @@ class ImapTestServer:
                 uid=uid,
                 gid=gid,
                 user=MAIL_USER,
+                password=self.password,
                 port=self.port,
                 tls_port=self.tls_port,
                 ssl=_tls_settings(self._tmp) if self.tls else "ssl = no",
@@ -249,17 +249,48 @@ class ImapTestServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    def client(self) -> IMAPClient:
-        """A new logged-in plaintext client; the caller logs out."""
+    def client(self, user: str | None = None) -> IMAPClient:
+        """A new logged-in plaintext client (as `user`, default the main account); the caller logs out."""
         client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
-        client.login(self.username, self.password)
+        client.login(user or self.username, self.password)
         return client
 
-    def deliver(self, raws: list[bytes], folder: str = "INBOX") -> None:
+    def deliver(self, raws: list[bytes], folder: str = "INBOX", user: str | None = None) -> None:
         """Append messages in one MULTIAPPEND (one APPEND per message is ~40 ms on pymap)."""
         if raws:
-            with self.client() as client:
+            with self.client(user) as client:
                 client.multiappend(folder, raws)
+
+    # -- Dovecot only (where any user name is an account): its log, and administration -----
+
+    def logins(self, user: str) -> int:
+        """How many times `user` has logged in, from the server's log."""
+        text = self._dovecot_file("dovecot.log").read_text(encoding="utf-8", errors="replace")
+        return text.count(f"imap-login: Info: Login: user=<{user}>,")
+
+    def kick(self, user: str) -> None:
+        """Drop every connection of `user`, as a server restart or an administrator would."""
+        self._doveadm("kick", user)
+
+    def set_uidvalidity(self, user: str, value: int, folder: str = "INBOX") -> None:
+        """Give `folder` of `user` this UIDVALIDITY (creating the folder if need be)."""
+        with self.client(user) as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+        self._doveadm("mailbox", "update", "-u", user, "--uid-validity", str(value), folder)
+
+    def _dovecot_file(self, name: str) -> Path:
+        if self.kind != "dovecot" or self._tmp is None:
+            raise RuntimeError(f"only a running Dovecot test server has {name}")
+        return self._tmp / name
+
+    def _doveadm(self, *args: str) -> None:
+        conf = self._dovecot_file("dovecot.conf")
+        done = subprocess.run(
+            ["doveadm", "-c", str(conf), *args], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)} failed: {done.stderr.strip()}")
 
     def reset(self) -> None:
         """Empty INBOX and delete every other folder, so one server serves many tests."""
@@ -277,6 +308,20 @@ class ImapTestServer:
             # pymap drops the connection if a selected folder is deleted later: unselect.
             with contextlib.suppress(Exception):
                 client.unselect_folder()
+
+
+def intake_tables(
+    server: ImapTestServer, user: str | None = None, **imap: object
+) -> dict[str, dict[str, object]]:
+    """`make_workspace` overrides for IMAP intake from `server` (as `user`, default its main
+    account); the password is read from MAILPROC_IMAP_PASSWORD, which the caller sets."""
+    settings = {
+        "host": server.host,
+        "port": server.port,
+        "security": "none",
+        "username": user or server.username,
+    }
+    return {"intake": {"source": "imap"}, "intake__imap": {**settings, **imap}}
 
 
 class MemoryCursor:

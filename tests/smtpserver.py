@@ -41,20 +41,44 @@ class _Handler:
     sender_failures: list[int] = field(default_factory=list)
     data_delay: float = 0.0
     bearer: str | None = None  # "user=...\x01auth=Bearer ...\x01\x01" accepted by XOAUTH2
+    ehlos: int = 0  # smtplib says EHLO once per connection (without STARTTLS)
+    logins: int = 0  # AUTH attempts, whatever the mechanism
+    mails: int = 0  # MAIL FROM commands
+    drop_at_mail: dict[int, str] = field(default_factory=dict)  # MAIL FROM number → last words
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        self.count_login()
         try:
             initial = base64.b64decode(args[1], validate=True).decode()
         except (IndexError, ValueError):
             return AuthResult(success=False, handled=False)
         return AuthResult(success=initial == self.bearer, handled=False)
 
+    def count_login(self) -> None:
+        with self.lock:
+            self.logins += 1
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        with self.lock:
+            self.ehlos += 1
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that hooks EHLO
+        return responses
+
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         with self.lock:
-            code = self.sender_failures.pop(0) if self.sender_failures else None
+            self.mails += 1
+            last_words = self.drop_at_mail.get(self.mails)
+            code = self.sender_failures.pop(0) if self.sender_failures and last_words is None else None
+        if last_words == "":
+            # As a server that timed out an idle connection: gone, without a word.
+            server.transport.abort()
+        if last_words is not None:
+            return last_words  # a 421 makes the client hang up
         if code is not None:
             return f"{code} {REPLY_TEXT.get(code, 'refused')}"
         envelope.mail_from = address
@@ -89,8 +113,10 @@ class _Handler:
 class _Authenticator:
     user: str
     password: str
+    handler: _Handler
 
     def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        self.handler.count_login()
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
             self.user.encode(),
             self.password.encode(),
@@ -120,7 +146,7 @@ class SmtpTestServer:
         kwargs: dict[str, Any] = {}
         if login is not None:
             self.handler.bearer = f"user={login[0]}\x01auth=Bearer {oauth_token}\x01\x01"
-            kwargs = {"auth_require_tls": False, "authenticator": _Authenticator(*login)}
+            kwargs = {"auth_require_tls": False, "authenticator": _Authenticator(*login, self.handler)}
         self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kwargs)
 
     def start(self) -> None:
@@ -152,6 +178,24 @@ class SmtpTestServer:
         """Answer the next `times` MAIL FROM commands with `code`."""
         with self.handler.lock:
             self.handler.sender_failures.extend([code] * times)
+
+    def drop_connection_at_mail(self, *numbers: int, reply: str = "") -> None:
+        """End the session at these MAIL FROMs (counted from 1): silently, or with `reply`
+        (a 421, after which the client closes the connection)."""
+        with self.handler.lock:
+            self.handler.drop_at_mail.update(dict.fromkeys(numbers, reply))
+
+    @property
+    def sessions(self) -> int:
+        """Connections that said EHLO: one per SMTP session (no STARTTLS here)."""
+        with self.handler.lock:
+            return self.handler.ehlos
+
+    @property
+    def logins(self) -> int:
+        """AUTH attempts so far."""
+        with self.handler.lock:
+            return self.handler.logins
 
     def slow_data(self, seconds: float) -> None:
         """Wait this long before answering DATA (to provoke a client timeout)."""

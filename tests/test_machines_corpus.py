@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from mailproc.intake import runner as service
 from mailproc.intake.parsing.parser import parse
+from mailproc.intake.sources.maildir import MaildirSource
 from mailproc.store.messages import stored_sender
 from mailproc.store.models import Issue, Message, OutboxMessage, Quarantined
 from tests.workspace import Workspace, make_workspace
@@ -58,14 +59,15 @@ def fill_inbox(corpus: Path, maildir: Path) -> Inbox:
     keys: dict[str, str] = {}
     message_ids: dict[str, str] = {}
     senders: dict[str, str] = {}
+    key_of = MaildirSource(maildir, 1).key_of
     for index, path in enumerate([*machine_paths, *not_paths]):
         name = f"{index:04d}.corpus"
         data = (corpus / path).read_bytes()
         (maildir / "new" / name).write_bytes(data)
-        keys[f"maildir:{name}"] = path
+        keys[key_of(name)] = path
         parsed = parse(data)
-        message_ids[f"maildir:{name}"] = parsed.message_id
-        senders[f"maildir:{name}"] = stored_sender(parsed)
+        message_ids[key_of(name)] = parsed.message_id
+        senders[key_of(name)] = stored_sender(parsed)
     machines = {k: p for k, p in keys.items() if p in machine_paths or p == MISFILED_BOUNCE}
     humans = {k: p for k, p in keys.items() if k not in machines}
     misfiled = next(k for k, p in keys.items() if p == MISFILED_BOUNCE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -222,6 +222,9 @@ def test_attempt_is_claimed_before_sending(factory: sessionmaker[Session], tmp_p
         def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> dict[str, RecipientResult]:
             raise RuntimeError("power cut")
 
+        def close(self) -> None:
+            pass
+
     oid = queue(factory, [GP])
     cfg, clock = settings(tmp_path), Clock()
     with pytest.raises(RuntimeError):
@@ -294,3 +297,48 @@ def test_enqueue_refuses_bad_recipients(factory: sessionmaker[Session]) -> None:
             )
         with pytest.raises(ValueError):
             outbox.enqueue(session, issue_id=None, template="t", message=msg, recipients=[], now=utcnow())
+
+
+@pytest.fixture
+def auth_server() -> Iterator[SmtpTestServer]:
+    server = SmtpTestServer(login=("ifg", "s3cret"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_batch_shares_one_connection_and_one_login(
+    factory: sessionmaker[Session], auth_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    first, *rest = [queue(factory, [GP, NURSE], f"u{i}") for i in range(4)]
+    auth_server.fail(GP, 550)  # the first message's GP only: results stay per recipient
+    cfg = settings(tmp_path, auth_server, username="ifg", password="s3cret")
+    assert deliver(factory, cfg, Clock()) == outbox.DeliveryReport(sent=3, retrying=0, failed=1)
+    assert (auth_server.sessions, auth_server.logins) == (1, 1)
+    assert states(load(factory, first)) == {GP: "failed", NURSE: "sent"}
+    assert all(states(load(factory, oid)) == {GP: "sent", NURSE: "sent"} for oid in rest)
+    assert len(auth_server.received_by(GP)) == 3 and len(auth_server.received_by(NURSE)) == 4
+
+
+@pytest.mark.parametrize("last_words", ["", "421 4.4.2 Idle timeout, closing connection"])
+def test_a_connection_dropped_between_messages_is_replaced(
+    factory: sessionmaker[Session], auth_server: SmtpTestServer, tmp_path: Path, last_words: str
+) -> None:
+    ids = [queue(factory, [GP], f"u{i}") for i in range(3)]
+    # The kept session has ended when message 2 starts (silently, or with a 421).
+    auth_server.drop_connection_at_mail(2, reply=last_words)
+    cfg = settings(tmp_path, auth_server, username="ifg", password="s3cret")
+    assert deliver(factory, cfg, Clock()) == outbox.DeliveryReport(sent=3, retrying=0, failed=0)
+    assert (auth_server.sessions, auth_server.logins) == (2, 2)
+    assert [load(factory, oid).attempts for oid in ids] == [1, 1, 1]
+    assert len(auth_server.received_by(GP)) == 3  # each once
+
+
+def test_a_fresh_connection_that_drops_is_retried_later_not_at_once(
+    factory: sessionmaker[Session], smtp_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    oid = queue(factory, [GP])
+    smtp_server.drop_connection_at_mail(1, 2)
+    assert deliver(factory, settings(tmp_path, smtp_server), Clock()) == outbox.DeliveryReport(0, 1, 0)
+    assert smtp_server.sessions == 1 and smtp_server.messages == []
+    assert load(factory, oid).last_error.startswith(f"{GP}: connection:")

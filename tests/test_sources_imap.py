@@ -99,9 +99,9 @@ def test_open_creates_folders_and_keys_name_folder_and_uidvalidity(imap: ImapTes
     cursor = MemoryCursor()
     with opened(imap, cursor) as source:
         (msg,) = list(source.pending())
-    assert source.name == f"imap:{imap.host}:{imap.username}:INBOX"
+    assert source.name == f"imap:{imap.username}@{imap.host}:{imap.port}/INBOX"
     uidvalidity, _last = cursor.data[source.name]
-    assert msg.key.startswith(f"imap:INBOX:{uidvalidity}:")
+    assert msg.key.startswith(f"{source.name}:{uidvalidity}:")
     with imap.client() as client:
         assert client.folder_exists("Processed") and client.folder_exists("Quarantine")
 
@@ -159,12 +159,16 @@ def test_keys_from_elsewhere_are_refused(imap: ImapTestServer) -> None:
     append(imap, message(1))
     with opened(imap) as source:
         (msg,) = list(source.pending())
-        _imap, folder, uidvalidity, uid = msg.key.split(":")
+        uidvalidity, uid = msg.key.split(":")[-2:]
+        elsewhere = f"imap:{imap.username}@{imap.host}:{imap.port}"
         for bad in (
-            f"imap:{folder}:{int(uidvalidity) + 1}:{uid}",
-            f"imap:Other:{uidvalidity}:{uid}",
+            f"{source.name}:{int(uidvalidity) + 1}:{uid}",
+            f"{elsewhere}/Other:{uidvalidity}:{uid}",
+            f"imap:other@{imap.host}:{imap.port}/INBOX:{uidvalidity}:{uid}",
+            f"imap:INBOX:{uidvalidity}:{uid}",  # the old form, without server and account
             "maildir:123.abc",
             "imap:garbage",
+            f"{source.name}:garbage",
         ):
             with pytest.raises(SourceError):
                 source.done(bad)
@@ -222,7 +226,7 @@ def test_uidvalidity_change_resets_cursor(imap: ImapTestServer, caplog: pytest.L
             pytest.skip(f"{imap.kind} reused UIDVALIDITY {before[0]} for the re-created folder")
         (msg,) = list(source.pending())
     assert after == (after[0], 0)
-    assert msg.key.startswith(f"imap:Intake:{after[0]}:")
+    assert msg.key.startswith(f"imap:{imap.username}@{imap.host}:{imap.port}/Intake:{after[0]}:")
     assert "UIDVALIDITY" in caplog.text
 
 

@@ -64,10 +64,10 @@ def test_pending_oldest_first_exact_bytes(source: MaildirSource) -> None:
     drop(root, "new", ".hidden", b"not mail", 10)
     got = list(source.pending())
     assert [m.key for m in got] == [
-        "maildir:100.a.host",
-        "maildir:150.z.host",
-        "maildir:200.b.host",
-        "maildir:300.c.host",
+        f"maildir:{root.resolve()}:100.a.host",
+        f"maildir:{root.resolve()}:150.z.host",
+        f"maildir:{root.resolve()}:200.b.host",
+        f"maildir:{root.resolve()}:300.c.host",
     ]
     assert [m.raw for m in got] == [message(1), message(4), message(2), message(3)]
     assert all(m.size == len(m.raw) and not m.oversize for m in got)
@@ -112,7 +112,16 @@ def test_oversize_message_yields_header_only(source: MaildirSource) -> None:
 
 
 def test_bad_keys_are_refused(source: MaildirSource) -> None:
-    for bad in ("imap:INBOX:1:2", "maildir:", "maildir:../../etc/passwd", "maildir:.hidden"):
+    name = source.name
+    bad_keys = (
+        "imap:INBOX:1:2",
+        "maildir:",
+        "maildir:1.a.host",
+        f"{name}:",
+        f"{name}:../x",
+        f"{name}:.hidden",
+    )
+    for bad in (*bad_keys, f"maildir:{source.root.parent / 'other'}:1.a.host"):
         with pytest.raises(SourceError):
             source.done(bad)
 
@@ -137,7 +146,7 @@ def test_factory_opens_maildir_source(tmp_path: Path) -> None:
     )
     src = open_source(intake, MemoryCursor())
     assert isinstance(src, MaildirSource) and (tmp_path / "in" / ".Processed" / "new").is_dir()
-    assert src.name == f"maildir:{tmp_path / 'in'}"
+    assert src.name == f"maildir:{(tmp_path / 'in').resolve()}"
 
 
 def test_factory_without_imap_table_is_an_error(tmp_path: Path) -> None:

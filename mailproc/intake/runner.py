@@ -17,28 +17,34 @@ from mailproc.store.cursors import DbCursorStore
 
 
 def connect(app: App) -> Source:
-    """Open the configured mailbox (creating its Processed and Quarantine folders)."""
-    source = open_source(app.settings.intake, DbCursorStore(app.factory))
-    source.open()
-    return source
+    """Open the configured mailbox (creating its Processed and Quarantine folders).
+
+    `open_source` has logged in already: one login per connection, not two.
+    """
+    return open_source(app.settings.intake, DbCursorStore(app.factory))
 
 
 BATCH = 100
-DELIVERY_BUDGET_SECONDS = 300.0
+DELIVERY_BUDGET_SECONDS = 300.0  # at the end of `poll`, which has nothing else to do
+# Delivery between stretches of intake (during a long poll pass, and in watch): no longer
+# than this, so that new mail is never kept waiting by a long outbox.
+DELIVER_BETWEEN_SECONDS = 10.0
 
 
 def deliver(app: App, budget: float = DELIVERY_BUDGET_SECONDS) -> DeliveryReport:
-    """Send every outbox message that is due, batch by batch, for at most `budget` seconds
-    (so that `watch` comes back to the mailbox; what is left goes on the next pass)."""
+    """Send every outbox message that is due, batch by batch, starting none after `budget`
+    seconds; what is left goes next time (the report says `unfinished`)."""
     s = app.settings
     transport = make_transport(s.outbound)
     total = DeliveryReport(sent=0, retrying=0, failed=0)
     deadline = time.monotonic() + budget
     while True:
-        batch = outbox.deliver_due(app.factory, transport, s.outbound, s.group.address, app.clock, BATCH)
+        batch = outbox.deliver_due(
+            app.factory, transport, s.outbound, s.group.address, app.clock, BATCH, deadline
+        )
         total = _added([total, batch])
-        # A short batch means nothing more is due, or the transport is down: stop either way.
-        if batch.sent + batch.retrying + batch.failed < BATCH or time.monotonic() > deadline:
+        # A short batch means nothing more is due, the transport is down, or time is up.
+        if batch.sent + batch.retrying + batch.failed < BATCH or batch.unfinished:
             return total
 
 
@@ -47,11 +53,13 @@ def poll_once(
 ) -> tuple[PassSummary, DeliveryReport]:
     """One pass over the mailbox, delivering as it goes and at the end."""
     reports: list[DeliveryReport] = []
+
+    def meanwhile() -> None:
+        reports.append(deliver(app, DELIVER_BETWEEN_SECONDS))
+
     source = connect(app)
     try:
-        summary = run_pass(
-            app, source, options, on_progress, every_while=lambda: reports.append(deliver(app, 10))
-        )
+        summary = run_pass(app, source, options, on_progress, every_while=meanwhile)
     finally:
         source.close()
     reports.append(deliver(app))
@@ -63,9 +71,12 @@ def _added(reports: list[DeliveryReport]) -> DeliveryReport:
         sent=sum(r.sent for r in reports),
         retrying=sum(r.retrying for r in reports),
         failed=sum(r.failed for r in reports),
+        unfinished=reports[-1].unfinished if reports else False,
     )
 
 
 def watch(app: App, max_passes: int | None = None) -> int:
-    """Process mail as it arrives until SIGTERM/SIGINT; returns the number of passes."""
-    return Watcher(app, lambda: connect(app), lambda: deliver(app)).run(max_passes)
+    """Process mail as it arrives until SIGTERM/SIGINT; returns the number of passes.
+
+    Delivery between passes is bounded like poll's, so new mail waits for it no longer."""
+    return Watcher(app, lambda: connect(app), lambda: deliver(app, DELIVER_BETWEEN_SECONDS)).run(max_passes)

@@ -14,9 +14,10 @@ from mailproc.app import App
 from mailproc.errors import SourceError, StorageUnavailable
 from mailproc.intake.passes import run_pass
 from mailproc.intake.sources import Source
+from mailproc.intake.sources.base import IDLE_RENEW_SECONDS
+from mailproc.outbound.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
-IDLE_RENEW_SECONDS = 540  # servers may drop IDLE after 30 min (RFC 9051 says re-issue before 29)
 MAX_BACKOFF_SECONDS = 300
 
 
@@ -28,7 +29,10 @@ class _Stop(BaseException):
 class Watcher:
     """Runs until SIGTERM or SIGINT; a signal during a pass lets that pass finish."""
 
-    def __init__(self, app: App, open_source: Callable[[], Source], deliver: Callable[[], object]) -> None:
+    def __init__(
+        self, app: App, open_source: Callable[[], Source], deliver: Callable[[], DeliveryReport]
+    ) -> None:
+        """`deliver` sends what is due for a bounded time and says whether more is left."""
         self.app = app
         self.open_source = open_source
         self.deliver = deliver
@@ -74,10 +78,11 @@ class Watcher:
                 passes += 1
                 if summary.new or summary.replies or summary.commands or summary.quarantined:
                     log.info("pass: %s", summary.line())
-                self.deliver()
+                more = self.deliver().unfinished
                 if max_passes is not None and done + passes >= max_passes:
                     break
-                self._wait(source)
+                if not more:  # else straight on: a short look for mail, then more delivery
+                    self._wait(source)
         finally:
             try:
                 source.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,11 +45,13 @@ _RECORDERS = "mailproc.outbox.recorders"  # key in Session.info: lists `recordin
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What one delivery pass did: messages fully sent, waiting to retry, and failed."""
+    """What one delivery pass did: messages fully sent, waiting to retry, and failed;
+    `unfinished` when it stopped at its deadline with more messages due."""
 
     sent: int
     retrying: int
     failed: int
+    unfinished: bool = False
 
 
 def enqueue(
@@ -143,26 +146,55 @@ def deliver_due(
     sender: str,
     now: Callable[[], datetime] = utcnow,
     limit: int = 100,
+    deadline: float | None = None,
 ) -> DeliveryReport:
-    """Send the due pending messages (oldest first, at most `limit`) and record results."""
+    """Send the due pending messages (oldest first, at most `limit`) and record results.
+
+    No message is started after `deadline` (time.monotonic()). The batch shares one
+    transport session (one SMTP login), closed at the end.
+    """
     counts = {"sent": 0, "retrying": 0, "failed": 0}
-    for outbox_id in _due(factory, now(), limit):
-        claim = _claim(factory, outbox_id, now())
-        if claim is None:
-            continue  # another worker got there first
-        raw, addresses = claim
-        broken = False
-        try:
-            results = transport.send(raw, sender, addresses) if addresses else {}
-        except TransportError as exc:
-            # Set-up trouble (TLS, login) hits every message alike: record and stop the pass.
-            log.error("outbox %d: transport unusable: %s", outbox_id, exc)
-            results = {a: RecipientResult(a, "retry", str(exc)) for a in addresses}
-            broken = True
-        counts[_record(factory, outbox_id, results, settings, now())] += 1
-        if broken:
-            break
-    return DeliveryReport(**counts)
+    unfinished = False
+    try:
+        for outbox_id in _due(factory, now(), limit):
+            if deadline is not None and time.monotonic() >= deadline:
+                unfinished = True
+                break
+            done = _deliver_one(factory, transport, settings, sender, outbox_id, now)
+            if done is None:
+                continue  # another worker got there first
+            bucket, broken = done
+            counts[bucket] += 1
+            if broken:
+                break
+    finally:
+        transport.close()
+    return DeliveryReport(**counts, unfinished=unfinished)
+
+
+def _deliver_one(
+    factory: sessionmaker[Session],
+    transport: Transport,
+    settings: OutboundSettings,
+    sender: str,
+    outbox_id: int,
+    now: Callable[[], datetime],
+) -> tuple[str, bool] | None:
+    """Claim, send and record one message: (report bucket, whether the transport is
+    unusable), or None when another worker has claimed it."""
+    claim = _claim(factory, outbox_id, now())
+    if claim is None:
+        return None
+    raw, addresses = claim
+    broken = False
+    try:
+        results = transport.send(raw, sender, addresses) if addresses else {}
+    except TransportError as exc:
+        # Set-up trouble (TLS, login) hits every message alike: record and stop the pass.
+        log.error("outbox %d: transport unusable: %s", outbox_id, exc)
+        results = {a: RecipientResult(a, "retry", str(exc)) for a in addresses}
+        broken = True
+    return _record(factory, outbox_id, results, settings, now()), broken
 
 
 def _due(factory: sessionmaker[Session], when: datetime, limit: int) -> list[int]:

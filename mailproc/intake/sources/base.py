@@ -1,10 +1,24 @@
-"""The contract every mailbox source keeps."""
+"""The contract every mailbox source keeps, and how its messages are named."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
+
+KEY_MAX = 255  # source keys and cursor names live in String(255) columns
+PART_MAX = 120  # a longer mailbox or file name goes into a key as a digest (two fit in KEY_MAX)
+# The longest single wait(): RFC 2177 wants IDLE re-issued at least every 29 minutes (servers
+# may drop it at 30, some sooner); we stay well under, and watch never asks for more.
+IDLE_RENEW_SECONDS = 540
+
+
+def key_part(text: str) -> str:
+    """`text` as it is, or a short stable digest of it when longer than PART_MAX."""
+    if len(text) <= PART_MAX:
+        return text
+    return "sha256-" + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -15,7 +29,10 @@ class SourceMessage:
     header block, so the message can be quarantined without downloading it.
     """
 
-    key: str  # unique and stable per message: "imap:<folder>:<uidvalidity>:<uid>" or "maildir:<key>"
+    # Unique and stable per message, and naming its mailbox, so that another mailbox that
+    # reuses UIDVALIDITY and UIDs (or file names) is never taken as already logged:
+    # "imap:<user>@<host>:<port>/<folder>:<uidvalidity>:<uid>" or "maildir:<path>:<file>".
+    key: str
     raw: bytes = field(repr=False)
     size: int
     oversize: bool = False
@@ -33,7 +50,7 @@ class CursorStore(Protocol):
 class Source(Protocol):
     """A mailbox: yields pending messages; a message leaves it only by done/quarantine."""
 
-    name: str
+    name: str  # "imap:<user>@<host>:<port>/<folder>" or "maildir:<path>": its keys start so
 
     def open(self) -> None:
         """Connect (and create the Processed and Quarantine folders if missing)."""

@@ -8,27 +8,28 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import selectors
-import shlex
-import socket
-import ssl
-import subprocess
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from imapclient import IMAPClient
 
 from mailproc.config import ImapSettings
 from mailproc.errors import SourceError
-from mailproc.intake.sources.base import CursorStore, SourceMessage
+from mailproc.intake.sources.base import IDLE_RENEW_SECONDS, CursorStore, SourceMessage, key_part
+from mailproc.intake.sources.imap_connect import abandon, guard, log_in, where
+from mailproc.intake.sources.imap_idle import NEW_MAIL, idle_until
 
 log = logging.getLogger(__name__)
 
-IDLE_RENEW_SECONDS = 540  # RFC 2177: re-issue IDLE at least every 29 minutes; we stay well under
 FETCH_BUDGET_BYTES = 64 * 1024 * 1024  # one FETCH of bodies asks for no more than this (or 1)
-_NETWORK_ERRORS = (imaplib.IMAP4.error, OSError)
+
+
+def mailbox_name(settings: ImapSettings) -> str:
+    """The source's name, which its keys begin with: server, account and folder (a digest
+    of them when long), so that no other mailbox's UIDs can ever be taken for its own."""
+    s = settings
+    return f"imap:{key_part(f'{s.username}@{s.host.lower()}:{s.port}/{s.folder}')}"
 
 
 class ImapSource:
@@ -44,107 +45,30 @@ class ImapSource:
     ) -> None:
         """`use_move`: None picks MOVE when the server offers it; False forces COPY+EXPUNGE."""
         self.settings = settings
-        self.name = f"imap:{settings.host}:{settings.username}:{settings.folder}"
+        self.name = mailbox_name(settings)
         self._cursor = cursor
         self._max_bytes = max_message_bytes
         self._use_move = use_move
         self._client: IMAPClient | None = None
         self._uidvalidity = 0
         self._highest_seen = 0
-        self._where = f"{settings.host}:{settings.port} ({settings.security})"  # for messages
+        self._where = where(settings)  # for messages
 
     # -- connection -------------------------------------------------------------------------
-
-    @contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
-        """Turn imapclient and socket errors into SourceError naming server and step."""
-        try:
-            yield
-        except SourceError:
-            raise
-        except _NETWORK_ERRORS as exc:
-            raise SourceError(
-                f"IMAP {what} failed on {self._where}, folder {self.settings.folder!r}: "
-                f"{exc or type(exc).__name__}"
-            ) from exc
-
-    def _connect(self) -> IMAPClient:
-        s = self.settings
-        if s.security not in ("ssl", "starttls", "none"):
-            raise SourceError(f"unknown IMAP security {s.security!r}: use ssl, starttls or none")
-        implicit_tls = s.security == "ssl"
-        context = ssl.create_default_context() if implicit_tls else None
-        with self._guard("connect"):
-            client = IMAPClient(s.host, s.port, ssl=implicit_tls, ssl_context=context, timeout=s.timeout)
-        if s.security == "starttls":
-            self._starttls(client)
-        return client
-
-    def _starttls(self, client: IMAPClient) -> None:
-        """Upgrade to TLS or give up: never carry on (and send a password) in plaintext."""
-        try:
-            offered = client.has_capability("STARTTLS")
-            if offered:
-                client.starttls(ssl.create_default_context())
-        except _NETWORK_ERRORS as exc:
-            _abandon(client)
-            raise SourceError(
-                f"STARTTLS with IMAP server {self._where} failed: {exc}; "
-                "refusing to continue without encryption"
-            ) from exc
-        if not offered:
-            _abandon(client)
-            raise SourceError(
-                f"IMAP server {self._where} does not offer STARTTLS; refusing to log in "
-                'without encryption (use security = "ssl" on port 993 if the server supports it)'
-            )
-
-    def _login(self, client: IMAPClient) -> None:
-        s = self.settings
-        if s.auth == "xoauth2":
-            token = self._token()
-            with self._guard(f"XOAUTH2 login as {s.username!r}"):
-                client.oauth2_login(s.username, token)
-            return
-        if not s.password:
-            raise SourceError(f"no IMAP password for {s.username!r} (set password_env)")
-        with self._guard(f"login as {s.username!r}"):
-            client.login(s.username, s.password)
-
-    def _token(self) -> str:
-        """Run token_command (no shell) and return the access token it prints."""
-        cmd = self.settings.token_command
-        try:
-            done = subprocess.run(
-                shlex.split(cmd),
-                capture_output=True,
-                text=True,
-                timeout=self.settings.timeout,
-                check=False,
-            )
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            raise SourceError(f"token_command {cmd!r} could not run: {exc}") from exc
-        token = done.stdout.strip()
-        if done.returncode != 0 or not token:
-            # The last line of stderr usually says why; the token itself is never logged.
-            reason = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-            raise SourceError(f"token_command {cmd!r} failed (exit {done.returncode}): {reason}")
-        return token
 
     def open(self) -> None:
         """Connect, log in, create the target folders, select the folder, check UIDVALIDITY."""
         self.close()
-        client = self._connect()
+        client = log_in(self.settings)
         try:
-            self._login(client)
             self._client = client
             for folder in (self.settings.processed_folder, self.settings.quarantine_folder):
                 self._ensure_folder(folder)
-            with self._guard("SELECT"):
+            with guard("SELECT", self.settings):
                 info = client.select_folder(self.settings.folder)
         except BaseException:
             self._client = None
-            _abandon(client)
+            abandon(client)
             raise
         self._uidvalidity = int(info[b"UIDVALIDITY"])
         self._highest_seen = 0
@@ -152,7 +76,7 @@ class ImapSource:
 
     def _ensure_folder(self, folder: str) -> None:
         client = self._require()
-        with self._guard(f"create folder {folder!r}"):
+        with guard(f"create folder {folder!r}", self.settings):
             if client.folder_exists(folder):
                 return
             try:
@@ -185,7 +109,7 @@ class ImapSource:
             client.logout()
         except Exception as exc:  # closing must not fail over a dead socket
             log.debug("IMAP logout from %s failed: %s", self._where, exc)
-            _abandon(client)
+            abandon(client)
 
     def _require(self) -> IMAPClient:
         if self._client is None:
@@ -196,7 +120,7 @@ class ImapSource:
 
     def _all_uids(self) -> list[int]:
         client = self._require()
-        with self._guard("UID SEARCH"):
+        with guard("UID SEARCH", self.settings):
             # Servers (Dovecot) may answer SEARCH from the session's last view of the folder;
             # NOOP makes them take in mail delivered since.
             client.noop()
@@ -223,7 +147,7 @@ class ImapSource:
             self._cursor.save(self.name, self._uidvalidity, self._highest_seen)
 
     def _fetch_batch(self, batch: list[int]) -> Iterator[SourceMessage]:
-        with self._guard("FETCH RFC822.SIZE"):
+        with guard("FETCH RFC822.SIZE", self.settings):
             sizes = _sizes(self._require().fetch(batch, ["RFC822.SIZE"]))
         present = [uid for uid in batch if uid in sizes]  # the rest vanished since SEARCH
         big = [uid for uid in present if sizes[uid] > self._max_bytes]
@@ -249,7 +173,7 @@ class ImapSource:
             yield SourceMessage(self._key(uid), raw=raw, size=sizes[uid], oversize=oversize)
 
     def _fetch(self, uids: list[int], item: bytes, key: bytes) -> dict[int, bytes]:
-        with self._guard(f"FETCH {item.decode()}"):
+        with guard(f"FETCH {item.decode()}", self.settings):
             data = self._require().fetch(uids, [item])
         wanted = set(uids)
         found = {int(uid): d.get(key) for uid, d in data.items() if int(uid) in wanted}
@@ -258,20 +182,22 @@ class ImapSource:
     # -- moving out -------------------------------------------------------------------------
 
     def _key(self, uid: int) -> str:
-        return f"imap:{self.settings.folder}:{self._uidvalidity}:{uid}"
+        return f"{self.name}:{self._uidvalidity}:{uid}"
 
     def _uid_of(self, key: str) -> int:
-        prefix, _, rest = key.partition(":")
-        folder, _, tail = rest.rpartition(":")
-        folder, _, validity = folder.rpartition(":")
-        if prefix != "imap" or not validity.isdigit() or not tail.isdigit():
-            raise SourceError(f"{key!r} is not an IMAP source key (imap:<folder>:<uv>:<uid>)")
-        if folder != self.settings.folder or int(validity) != self._uidvalidity:
+        mine = key.startswith(f"{self.name}:")
+        validity, _, uid = key[len(self.name) + 1 :].partition(":") if mine else ("", "", "")
+        if not (validity.isdigit() and uid.isdigit()):
             raise SourceError(
-                f"key {key!r} is for another folder or UIDVALIDITY than {self.name} "
-                f"(UIDVALIDITY {self._uidvalidity}); the message must be fetched again"
+                f"{key!r} is not a key of this mailbox ({self.name}:<uidvalidity>:<uid>); "
+                "it came from another server, account or folder"
             )
-        return int(tail)
+        if int(validity) != self._uidvalidity:
+            raise SourceError(
+                f"key {key!r} is for UIDVALIDITY {validity}, but {self.name} now has "
+                f"{self._uidvalidity}; the message must be fetched again"
+            )
+        return int(uid)
 
     def done(self, key: str) -> None:
         """Move the message to the processed folder (no error if it is already gone)."""
@@ -292,7 +218,7 @@ class ImapSource:
         client = self._require()
         if self._moves():
             # UID MOVE of a UID no longer there is answered OK: idempotent by itself.
-            with self._guard(f"UID MOVE to {target!r}"):
+            with guard(f"UID MOVE to {target!r}", self.settings):
                 client.move([uid], target)
             return
         if not client.has_capability("UIDPLUS"):
@@ -300,7 +226,7 @@ class ImapSource:
                 f"IMAP server {self._where} offers neither MOVE nor UIDPLUS; without UID "
                 "EXPUNGE removing one message would also expunge others marked \\Deleted"
             )
-        with self._guard(f"UID COPY to {target!r}"):
+        with guard(f"UID COPY to {target!r}", self.settings):
             if not client.search(["UID", str(uid)]):
                 return  # already moved: copying nothing again keeps done() idempotent
             # A crash between COPY and EXPUNGE leaves a second copy in the target on retry:
@@ -314,40 +240,16 @@ class ImapSource:
     def wait(self, timeout: float) -> bool:
         """IDLE until mail arrives or timeout (at most 540 s: the caller loops); else sleep."""
         client = self._require()
-        with self._guard("IDLE"):
+        with guard("IDLE", self.settings):
             if not (self.settings.idle and client.has_capability("IDLE")):
                 time.sleep(timeout)
                 return False
             if self._arrived_since_pending():
                 return True
-            kinds = self._idle_until(time.monotonic() + min(timeout, IDLE_RENEW_SECONDS))
+            kinds = idle_until(client, time.monotonic() + min(timeout, IDLE_RENEW_SECONDS))
         if b"BYE" in kinds:
             raise SourceError(f"IMAP server {self._where} closed the connection during IDLE")
-        return bool(kinds & {b"EXISTS", b"RECENT"})
-
-    def _idle_until(self, deadline: float) -> set[bytes | None]:
-        """IDLE until the server says something that matters or the deadline passes.
-
-        imapclient's idle_check() reads lines from a non-blocking socket and fails on a
-        response split across packets (imapclient issue #519). So we only watch the socket
-        for readability and let idle_done() read the responses in blocking mode; after a
-        mere keep-alive ("* OK Still here") we IDLE again. A dropped connection makes
-        idle_done() raise.
-        """
-        client = self._require()
-        kinds: set[bytes | None] = set()
-        while True:
-            client.idle()
-            spoke = False
-            try:
-                remaining = deadline - time.monotonic()
-                spoke = remaining > 0 and _readable(client.socket(), remaining)
-            finally:
-                # Also when a signal handler interrupts the wait: leave IDLE properly, so
-                # the connection can still be logged out cleanly.
-                kinds |= {_response_kind(r) for r in client.idle_done()[1]}
-            if not spoke or kinds & {b"EXISTS", b"RECENT", b"BYE"}:
-                return kinds
+        return bool(kinds & NEW_MAIL)
 
     def _arrived_since_pending(self) -> bool:
         """Mail that came while we were busy: its EXISTS was already consumed, so look."""
@@ -356,21 +258,6 @@ class ImapSource:
         uids = client.search(["UID", f"{self._highest_seen + 1}:*"])
         # "n:*" always matches the highest UID, even below n: filter.
         return any(int(uid) > self._highest_seen for uid in uids)
-
-
-def _response_kind(response: Any) -> bytes | None:
-    """The keyword of a parsed untagged response: (3, b'EXISTS') → EXISTS, (b'BYE', b'..') → BYE."""
-    words = [w for w in response[:2] if isinstance(w, bytes)] if isinstance(response, tuple) else []
-    return words[0].upper() if words else None
-
-
-def _readable(sock: socket.socket, timeout: float) -> bool:
-    """Whether the server sent something (or closed) within `timeout` seconds."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True  # already decrypted, waiting in the TLS layer: select() cannot see it
-    with selectors.DefaultSelector() as selector:
-        selector.register(sock, selectors.EVENT_READ)
-        return bool(selector.select(timeout))
 
 
 def _sizes(data: dict[int, dict[bytes, Any]]) -> dict[int, int]:
@@ -390,11 +277,3 @@ def _by_budget(uids: Sequence[int], sizes: dict[int, int], budget: int) -> Itera
         total += sizes[uid]
     if chunk:
         yield chunk
-
-
-def _abandon(client: IMAPClient) -> None:
-    """Drop a connection without a polite LOGOUT (it is unusable or must not be used)."""
-    try:
-        client.shutdown()
-    except Exception as exc:  # the socket may already be gone
-        log.debug("IMAP shutdown failed: %s", exc)

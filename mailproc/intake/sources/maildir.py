@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mailproc.errors import SourceError
-from mailproc.intake.sources.base import SourceMessage
+from mailproc.intake.sources.base import SourceMessage, key_part
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ class MaildirSource:
     def __init__(self, root: Path, max_message_bytes: int) -> None:
         """`max_message_bytes`: larger messages are yielded as header only, oversize=True."""
         self.root = Path(root)
-        self.name = f"maildir:{self.root}"
+        # Keys name the Maildir (its real path), as two Maildirs may hold files of one name.
+        self.name = f"maildir:{key_part(str(self.root.resolve()))}"
         self._max_bytes = max_message_bytes
         self._paths: dict[str, Path] = {}  # key → where pending() last saw it
 
@@ -80,13 +81,17 @@ class MaildirSource:
     def pending(self) -> Iterator[SourceMessage]:
         """Every message in new/ and cur/, oldest first (by mtime, then name)."""
         for _mtime, name, path in self._files():
-            key = f"maildir:{_unique(name)}"
+            key = self.key_of(name)
             try:
                 message = self._read(key, path)
             except FileNotFoundError:
                 continue  # moved out by another process since the directory scan
             self._paths[key] = path
             yield message
+
+    def key_of(self, file_name: str) -> str:
+        """The source key of the message in `file_name` (in new/ or cur/, flags or not)."""
+        return f"{self.name}:{key_part(_unique(file_name))}"
 
     def _read(self, key: str, path: Path) -> SourceMessage:
         with open(path, "rb") as fh:
@@ -106,7 +111,7 @@ class MaildirSource:
         self._move_out(key, QUARANTINE)
 
     def _move_out(self, key: str, folder: str) -> None:
-        unique = _parse_key(key)
+        unique = self._unique_part(key)
         target_dir = self.root / f".{folder}" / "cur"
         for path in self._candidates(key, unique):
             # Files from new/ have no info part yet; in cur/ every name carries one.
@@ -134,8 +139,19 @@ class MaildirSource:
             except FileNotFoundError:
                 continue
             for name in names:
-                if _unique(name) == unique:
+                if key_part(_unique(name)) == unique:
                     yield self.root / sub / name
+
+    def _unique_part(self, key: str) -> str:
+        """The file part of one of this Maildir's keys (a digest if the name is long)."""
+        mine = key.startswith(f"{self.name}:")
+        unique = key[len(self.name) + 1 :] if mine else ""
+        if not unique or "/" in unique or unique.startswith("."):
+            raise SourceError(
+                f"{key!r} is not a key of this Maildir ({self.name}:<file name>); "
+                "it came from another mailbox"
+            )
+        return unique
 
     def wait(self, timeout: float) -> bool:
         """Sleep for the timeout; a Maildir has no push notification here."""
@@ -146,13 +162,6 @@ class MaildirSource:
 def _unique(name: str) -> str:
     """The stable part of a Maildir file name (flags after ':' change as mail is read)."""
     return name.split(INFO_SEP, 1)[0]
-
-
-def _parse_key(key: str) -> str:
-    prefix, _, unique = key.partition(":")
-    if prefix != "maildir" or not unique or "/" in unique or unique.startswith("."):
-        raise SourceError(f"{key!r} is not a Maildir source key (maildir:<unique name>)")
-    return unique
 
 
 def _header_block(fh: BinaryIO) -> bytes:

@@ -26,14 +26,17 @@ class RecipientResult:
 
 
 class Transport(Protocol):
-    """Delivers one message to its envelope recipients.
+    """Delivers messages to their envelope recipients, one send() each.
 
-    Raises TransportError only when nothing could be attempted for a reason that will not
-    go away by itself (security or authentication set-up); transient trouble is reported
-    as "retry" results.
+    send() raises TransportError only when nothing could be attempted for a reason that
+    will not go away by itself (security or authentication set-up); transient trouble is
+    reported as "retry" results. A transport may keep a connection between sends (SMTP
+    logs in once for a batch): close() ends it.
     """
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> dict[str, RecipientResult]: ...
+
+    def close(self) -> None: ...
 
 
 def make_transport(settings: OutboundSettings) -> Transport:

@@ -47,6 +47,9 @@ class MaildirTransport:
         reply = f"250 stored in maildir as {name}"
         return {a: RecipientResult(address=a, status="sent", reply=reply) for a in targets}
 
+    def close(self) -> None:
+        """Nothing to release: every send() opens and closes its own file."""
+
     @staticmethod
     def _name(raw: bytes, targets: Sequence[str]) -> str:
         message_id = BytesHeaderParser().parsebytes(raw).get("Message-ID", "")

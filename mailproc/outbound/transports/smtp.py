@@ -9,14 +9,13 @@ message: a rare duplicate is better than a lost acknowledgement, and it is logge
 from __future__ import annotations
 
 import logging
-import shlex
 import smtplib
 import ssl
-import subprocess
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailproc.config import SmtpSettings
+from mailproc.config.secrets import TokenCommandError, token_from_command
 from mailproc.errors import TransportError
 from mailproc.outbound.transports import RecipientResult, Status
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOKEN_COMMAND_TIMEOUT = 60
+TOKEN_KEY = "outbound.smtp.token_command"
 
 
 class _SMTP(smtplib.SMTP):
@@ -60,24 +59,52 @@ def format_reply(code: int, text: bytes | str) -> str:
     return " ".join(f"{code} {text}".split())
 
 
+class _Stale(Exception):
+    """The connection kept from an earlier message was gone before this one was sent."""
+
+
 class SmtpTransport:
-    """Sends each message in its own SMTP session."""
+    """Sends messages over one SMTP session (one login), kept from the first send() until
+    close(); a session the server has dropped meanwhile is replaced without a lost turn."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._smtp: _SMTP | None = None
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> dict[str, RecipientResult]:
         """Deliver `raw` to `recipients`; raise TransportError on set-up that cannot work."""
         targets = list(dict.fromkeys(recipients))
-        smtp: _SMTP | None = None
+        kept = self._smtp is not None and self._smtp.sock is not None  # smtplib drops it on 421
+        if not kept:
+            self.close()
         try:
-            smtp = self._connect()
-            self._authenticate(smtp)
+            return self._transaction(raw, sender, targets, kept)
+        except _Stale as exc:
+            # Servers close idle sessions; nothing of this message was sent: go again at once.
+            log.info("SMTP session with %s:%s had ended (%s); reconnecting", *self._address(), exc)
+            self._drop()
+        return self._transaction(raw, sender, targets, kept=False)
+
+    def close(self) -> None:
+        """End the session (QUIT); the next send() opens a new one."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            _quit(smtp)
+
+    def _transaction(
+        self, raw: bytes, sender: str, targets: list[str], kept: bool
+    ) -> dict[str, RecipientResult]:
+        """One MAIL transaction, on the kept session or a new one; refusals keep the session."""
+        try:
+            smtp = self._session()
+            smtp.data_started, smtp.data_reply = False, None
             refused = smtp.sendmail(sender, targets, raw)
         except smtplib.SMTPRecipientsRefused as exc:
             # No DATA happened: whoever was not refused outright simply has to wait.
             return _refused(targets, exc.recipients, "retry", "not attempted: RCPT refused")
         except smtplib.SMTPSenderRefused as exc:
+            if kept and exc.smtp_code == 421:  # "closing": the session had timed out
+                raise _Stale(_describe(exc)) from exc
             if status_for(exc.smtp_code) == "failed":
                 # A permanently refused envelope sender is set-up trouble shared by every
                 # message: stop the pass rather than fail each message in turn.
@@ -86,20 +113,40 @@ class SmtpTransport:
         except smtplib.SMTPDataError as exc:
             return _all(targets, exc.smtp_code, exc.smtp_error)
         except ssl.SSLCertVerificationError as exc:
+            self._drop()
             raise TransportError(
                 f"TLS certificate of {self.settings.host} not trusted: {exc.verify_message}"
             ) from None
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
-            return self._lost(targets, smtp, exc)
-        except smtplib.SMTPResponseException as exc:  # e.g. 421 or 5xx to EHLO
+        except smtplib.SMTPConnectError as exc:  # a refusing greeting: try again later
+            return self._lost(targets, kept, exc)
+        except smtplib.SMTPResponseException as exc:  # e.g. 421 or 5xx to EHLO, 454 to AUTH
+            self._drop()
             return _all(targets, exc.smtp_code, exc.smtp_error)
-        except OSError as exc:  # socket errors, timeouts, and smtplib's other SMTPExceptions
-            return self._lost(targets, smtp, exc)
-        finally:
-            if smtp is not None:
-                _quit(smtp)
+        except OSError as exc:  # disconnects, socket errors, timeouts, other SMTPExceptions
+            return self._lost(targets, kept, exc)
         reply = smtp.data_reply or (250, b"accepted")
         return _refused(targets, refused, "sent", format_reply(*reply))
+
+    def _session(self) -> _SMTP:
+        """The kept session, or a new one: connected, secured and logged in."""
+        if self._smtp is None:
+            smtp = self._connect()
+            try:
+                self._authenticate(smtp)
+            except BaseException:
+                _quit(smtp)
+                raise
+            self._smtp = smtp
+        return self._smtp
+
+    def _drop(self) -> None:
+        """Forget a session that is broken or in an unknown state, without a QUIT."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _address(self) -> tuple[str, int]:
+        return self.settings.host, self.settings.port
 
     def probe(self) -> str:
         """Connect, secure and log in without sending anything (`mailproc check --connect`)."""
@@ -157,19 +204,24 @@ class SmtpTransport:
                 f"SMTP login as {s.username} at {s.host} refused: {_describe(exc)}"
             ) from None
 
-    def _lost(self, targets: list[str], smtp: _SMTP | None, exc: BaseException) -> dict[str, RecipientResult]:
-        s = self.settings
-        if smtp is not None and smtp.data_started and smtp.data_reply is None:
+    def _lost(self, targets: list[str], kept: bool, exc: OSError) -> dict[str, RecipientResult]:
+        """Results for a session that broke; on a kept one before DATA, _Stale instead."""
+        smtp = self._smtp
+        began = smtp is not None and smtp.data_started
+        unanswered = smtp is not None and smtp.data_started and smtp.data_reply is None
+        self._drop()
+        if kept and not began:
+            raise _Stale(_describe(exc)) from exc
+        if unanswered:
             log.error(
                 "SMTP connection to %s:%s lost after the message was sent (%s); the server "
                 "may have accepted it: retrying, which may deliver a duplicate to %s",
-                s.host,
-                s.port,
+                *self._address(),
                 exc,
                 ", ".join(targets),
             )
         else:
-            log.warning("SMTP connection to %s:%s failed: %s", s.host, s.port, exc)
+            log.warning("SMTP connection to %s:%s failed: %s", *self._address(), exc)
         reply = f"connection: {_describe(exc)}"
         return {a: RecipientResult(a, "retry", reply) for a in targets}
 
@@ -200,23 +252,11 @@ def _all(targets: list[str], code: int, text: bytes | str) -> dict[str, Recipien
 
 
 def _oauth_token(command: str) -> str:
-    """Run the configured token command (no shell) and return the token it prints."""
-    if not command.strip():
-        raise TransportError('outbound.smtp.token_command is required for auth = "xoauth2"')
+    """The access token from the configured command; its failure is set-up trouble."""
     try:
-        done = subprocess.run(
-            shlex.split(command),
-            capture_output=True,
-            text=True,
-            timeout=TOKEN_COMMAND_TIMEOUT,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise TransportError(f"outbound.smtp.token_command failed: {exc}") from None
-    token = done.stdout.strip()
-    if not token:
-        raise TransportError("outbound.smtp.token_command printed no token")
-    return token
+        return token_from_command(command, TOKEN_KEY)
+    except TokenCommandError as exc:
+        raise TransportError(str(exc)) from None
 
 
 def _describe(exc: BaseException) -> str:
