@@ -6,8 +6,8 @@ import dataclasses
 import email
 import email.policy
 import logging
-import re
 import mailbox
+import re
 from datetime import timedelta
 from pathlib import Path
 
