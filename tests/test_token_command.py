@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from mailproc.config import ImapSettings, SmtpSettings
-from mailproc.config.secrets import TokenCommandError, token_from_command
+from mailproc.config.access_tokens import TokenCommandError, token_from_command
 from mailproc.errors import SourceError, TransportError
 from mailproc.intake.sources.imap import ImapSource
 from mailproc.outbound.transports.smtp import SmtpTransport

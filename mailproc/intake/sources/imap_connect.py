@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from imapclient import IMAPClient
 
 from mailproc.config import ImapSettings
-from mailproc.config.secrets import TokenCommandError, token_from_command
+from mailproc.config.access_tokens import TokenCommandError, token_from_command
 from mailproc.errors import SourceError
 
 log = logging.getLogger(__name__)

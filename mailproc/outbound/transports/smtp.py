@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailproc.config import SmtpSettings
-from mailproc.config.secrets import TokenCommandError, token_from_command
+from mailproc.config.access_tokens import TokenCommandError, token_from_command
 from mailproc.errors import TransportError
 from mailproc.outbound.transports import RecipientResult, Status
 
