@@ -70,6 +70,7 @@ ROUTE = Contact("escalation", "Clinical Governance Committee", ("governance@exam
 TARGET = IssueRef("IFG-2026-0003", "Late discharge letters", "accepted")
 CARD = "Reply above the quoted text, one command per line"
 TODAY = date(2026, 8, 10)
+GP_LIST = catalogue.ListView("gp-subgroup", "GP Sub-group", "example.nhs.scot")
 
 # One call per catalogue function, with what each email must show.
 EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
@@ -113,6 +114,10 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
     ),
     "outcome_to_lists": (
         lambda: catalogue.outcome_to_lists(GROUP, ISSUE, COMMAND, ("gp@example.nhs.scot",)),
+        ("Outcome of issue", "Please look at <this> & reply"),
+    ),
+    "outcome_to_list_member": (
+        lambda: catalogue.outcome_to_list_member(GROUP, ISSUE, COMMAND, "gp@example.nhs.scot", GP_LIST),
         ("Outcome of issue", "Please look at <this> & reply"),
     ),
     "delegation": (
@@ -189,6 +194,9 @@ def test_threading_and_headers_of_the_emails() -> None:
     )
     lists = catalogue.outcome_to_lists(GROUP, ISSUE, COMMAND, ("gp@example.nhs.scot",))
     assert (lists.purpose, lists.unique) == ("outcome-lists", "cli:t/1/DELEGATE")
+    member = catalogue.outcome_to_list_member(GROUP, ISSUE, COMMAND, "gp@example.nhs.scot", GP_LIST)
+    assert (member.to, member.unique) == (("gp@example.nhs.scot",), "cli:t/1/DELEGATE/gp@example.nhs.scot")
+    assert member.list_id == "GP Sub-group <gp-subgroup.example.nhs.scot>"
     digest = catalogue.triage_digest(GROUP, ADMIN, (ISSUE,), TODAY)
     assert (digest.unique, digest.issue) == (f"{ADMIN}/2026-08-10", None)
 
