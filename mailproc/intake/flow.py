@@ -150,7 +150,7 @@ def route(app: App, session: Session, item: SourceMessage, options: PassOptions)
     if route.kind is Kind.COMMAND:
         return command(app, session, item, msg, options)
     if route.kind is Kind.REPLY and route.reference:
-        return thread_reply(app, session, item, msg, route.reference, options)
+        return thread_reply(app, session, item, msg, route, options)
     return new_submission(app, session, item, msg, route, options)
 
 
@@ -205,13 +205,16 @@ def acknowledgement(app: App, session: Session, issue: Issue, msg: Inbound) -> c
 
 
 def thread_reply(
-    app: App, session: Session, item: SourceMessage, msg: Inbound, ref: str, options: PassOptions
+    app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification, options: PassOptions
 ) -> Outcome:
     """Add a reply to its issue; new information re-opens triage and tells the admins."""
-    issue = session.scalars(select(Issue).where(Issue.reference == ref)).one()
+    issue = session.scalars(select(Issue).where(Issue.reference == route.reference)).one()
     row = log_message(app, session, item, msg, MessageKind.REPLY, issue, "reply to a known issue")
     now = app.clock()
     issues.add_event(session, issue, msg.from_address, msg.message_id, "reply", now)
+    if route.command_ignored:
+        why = f"{msg.from_address} is not an administrator; threaded as a reply"
+        issues.add_event(session, issue, msg.from_address, msg.message_id, "command-ignored", now, reason=why)
     if issue.status == IssueStatus.INFO_REQUESTED:
         issue.status = IssueStatus.AWAITING_TRIAGE
         issues.add_event(session, issue, "mailproc", msg.message_id, "status", now,
