@@ -120,6 +120,18 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
         lambda: catalogue.outcome_to_list_member(GROUP, ISSUE, COMMAND, "gp@example.nhs.scot", GP_LIST),
         ("Outcome of issue", "Please look at <this> & reply"),
     ),
+    "progress_accepted": (
+        lambda: catalogue.progress_accepted(GROUP, ISSUE, COMMAND),
+        ("has accepted the issue",),
+    ),
+    "progress_scheduled": (
+        lambda: catalogue.progress_scheduled(GROUP, ISSUE, COMMAND, TODAY),
+        ("meeting on Monday 10 August 2026",),
+    ),
+    "progress_delegated": (
+        lambda: catalogue.progress_delegated(GROUP, ISSUE, COMMAND, "Prescribing Operational Group"),
+        ("asked the Prescribing Operational Group", "respond by Monday 3 August 2026"),
+    ),
     "delegation": (
         lambda: catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING),
         ("For Prescribing Operational Group", "Monday 3 August 2026", "letters <b>late</b>."),

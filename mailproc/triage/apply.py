@@ -118,6 +118,7 @@ def _accept(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor
     issue.status = IssueStatus.ACCEPTED
     if cmd.args:
         issue.area = cmd.args[0]
+    _mail_submitter(app, session, issue, cmd, actor, catalogue.progress_accepted)
     return f"accepted{f' (area {issue.area})' if cmd.args else ''}"
 
 
@@ -137,6 +138,9 @@ def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
     issue.meeting_id = meeting.id
     if issue.status in (*TRIAGE_STATUSES, IssueStatus.ACCEPTED):
         issue.status = IssueStatus.SCHEDULED
+    _mail_submitter(
+        app, session, issue, cmd, actor, lambda g, i, c: catalogue.progress_scheduled(g, i, c, when)
+    )
     return f"scheduled for the meeting of {when:%d %B %Y}" + (" (meeting created)" if created else "")
 
 
@@ -161,6 +165,9 @@ def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     issue.delegated_to = group.key
     issue.status = IssueStatus.DELEGATED
     _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.delegation(g, i, c, group))
+    _mail_submitter(
+        app, session, issue, cmd, actor, lambda g, i, c: catalogue.progress_delegated(g, i, c, group.name)
+    )
     return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
 
 

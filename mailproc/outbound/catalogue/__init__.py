@@ -27,6 +27,9 @@ from mailproc.outbound.catalogue.submitters import (
     duplicate,
     info_request,
     outcome_to_submitter,
+    progress_accepted,
+    progress_delegated,
+    progress_scheduled,
 )
 from mailproc.outbound.catalogue.values import (
     AppliedView,
@@ -69,6 +72,9 @@ __all__ = [
     "outcome_to_list_member",
     "outcome_to_lists",
     "outcome_to_submitter",
+    "progress_accepted",
+    "progress_delegated",
+    "progress_scheduled",
     "triage_digest",
     "triage_request",
     "triage_update",
