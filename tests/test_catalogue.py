@@ -70,6 +70,7 @@ ROUTE = Contact("escalation", "Clinical Governance Committee", ("governance@exam
 TARGET = IssueRef("IFG-2026-0003", "Late discharge letters", "accepted")
 CARD = "Reply above the quoted text, one command per line"
 TODAY = date(2026, 8, 10)
+GP_LIST = catalogue.ListView("gp-subgroup", "GP Sub-group", "example.nhs.scot")
 
 # One call per catalogue function, with what each email must show.
 EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
@@ -114,6 +115,22 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
     "outcome_to_lists": (
         lambda: catalogue.outcome_to_lists(GROUP, ISSUE, COMMAND, ("gp@example.nhs.scot",)),
         ("Outcome of issue", "Please look at <this> & reply"),
+    ),
+    "outcome_to_list_member": (
+        lambda: catalogue.outcome_to_list_member(GROUP, ISSUE, COMMAND, "gp@example.nhs.scot", GP_LIST),
+        ("Outcome of issue", "Please look at <this> & reply"),
+    ),
+    "progress_accepted": (
+        lambda: catalogue.progress_accepted(GROUP, ISSUE, COMMAND),
+        ("has accepted the issue",),
+    ),
+    "progress_scheduled": (
+        lambda: catalogue.progress_scheduled(GROUP, ISSUE, COMMAND, TODAY),
+        ("meeting on Monday 10 August 2026",),
+    ),
+    "progress_delegated": (
+        lambda: catalogue.progress_delegated(GROUP, ISSUE, COMMAND, "Prescribing Operational Group"),
+        ("asked the Prescribing Operational Group", "respond by Monday 3 August 2026"),
     ),
     "delegation": (
         lambda: catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING),
@@ -189,6 +206,9 @@ def test_threading_and_headers_of_the_emails() -> None:
     )
     lists = catalogue.outcome_to_lists(GROUP, ISSUE, COMMAND, ("gp@example.nhs.scot",))
     assert (lists.purpose, lists.unique) == ("outcome-lists", "cli:t/1/DELEGATE")
+    member = catalogue.outcome_to_list_member(GROUP, ISSUE, COMMAND, "gp@example.nhs.scot", GP_LIST)
+    assert (member.to, member.unique) == (("gp@example.nhs.scot",), "cli:t/1/DELEGATE/gp@example.nhs.scot")
+    assert member.list_id == "GP Sub-group <gp-subgroup.example.nhs.scot>"
     digest = catalogue.triage_digest(GROUP, ADMIN, (ISSUE,), TODAY)
     assert (digest.unique, digest.issue) == (f"{ADMIN}/2026-08-10", None)
 

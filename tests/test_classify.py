@@ -291,9 +291,25 @@ def test_untrusted_sender_is_new_without_ack() -> None:
     assert "untrusted" in route.reason
 
 
-def test_triage_tag_is_a_command_whoever_sends_it() -> None:
-    route = classify(msg(subject=f"Re: [{REF} #k3f1-abcdefghijklmnop] Discharge"), CTX, FakeLookup())
-    assert (route.kind, route.reference) == (Kind.COMMAND, REF)
+TAGGED = f"Re: [{REF} #k3f1-abcdefghijklmnop] Discharge"
+
+
+@pytest.mark.parametrize(
+    "from_",
+    [ADMIN, f"Admin <{ADMIN}>", f"{ADMIN}, attacker@elsewhere.example"],
+    ids=["admin", "admin-with-name", "admin-among-two"],
+)
+def test_triage_tag_naming_an_admin_is_a_command_for_triage_to_judge(from_: str) -> None:
+    route = classify(msg(subject=TAGGED, from_=from_), CTX, FakeLookup())
+    assert (route.kind, route.reference, route.command_ignored) == (Kind.COMMAND, REF, False)
+
+
+def test_triage_tag_from_a_non_admin_is_a_reply_whose_command_is_ignored() -> None:
+    """Issue 9: a colleague's reply-all is threaded, not quarantined as a refused command."""
+    route = classify(msg(subject=TAGGED, from_="colleague@example.nhs.scot"), CTX, FakeLookup())
+    assert (route.kind, route.reference, route.command_ignored) == (Kind.REPLY, REF, True)
+    unknown = classify(msg(subject=TAGGED, from_="colleague@example.nhs.scot"), CTX, FakeLookup(issues=set()))
+    assert (unknown.kind, unknown.command_ignored) == (Kind.NEW, False)
 
 
 def test_admin_reply_to_triage_request_without_tag_is_a_command() -> None:

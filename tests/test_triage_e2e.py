@@ -106,9 +106,10 @@ def test_accept_by_reply_polled_by_the_cli(new_desk: DeskFactory, db_url: str) -
         assert_state(desk, reference, status="accepted", area="prescribing")
         [event] = desk.events(reference, "command")
         assert (event.actor, event.via, event.detail["keyword"]) == (ADMIN, message_id(command), "ACCEPT")
-    # Exactly one confirmation per command email, to the administrator and nobody else.
-    assert recipients(sent) == Counter({ADMIN: 2})
-    confirmations = {read(m).in_reply_to: read(m) for m in sent}
+    # Exactly one confirmation per command email, to the administrator, and one progress
+    # email per accepted issue to its submitter (issue 9).
+    assert recipients(sent) == Counter({ADMIN: 2, SUBMITTER_1: 1, SUBMITTER_2: 1})
+    confirmations = {read(m).in_reply_to: read(m) for m in sent if ADMIN in m.rcpt_tos}
     for reference, command in ((tagged, reply), (untagged, tagless)):
         done = confirmations[message_id(command)]
         assert done.subject.startswith(f"[{reference} #") and "Done:" in done.subject
@@ -133,8 +134,9 @@ def test_each_mail_client_style_is_read_and_the_quoted_cheat_sheet_never_runs(de
     assert keyword_events(desk, commanded) == ["ACCEPT", "PRIORITY"]
     assert_state(desk, thanked, **UNCHANGED)
     assert keyword_events(desk, thanked) == []
-    assert recipients(sent) == Counter({ADMIN: 2})
-    by_issue = {read(m).subject.split(" ", 1)[0].lstrip("["): read(m) for m in sent}
+    assert recipients(sent) == Counter({ADMIN: 2, SUBMITTER_1: 1})  # the submitter hears of ACCEPT
+    assert "Taken on:" in only(sent, SUBMITTER_1).subject
+    by_issue = {read(m).subject.split(" ", 1)[0].lstrip("["): read(m) for m in sent if ADMIN in m.rcpt_tos}
     done, error = by_issue[commanded], by_issue[thanked]
     applied = [line for line in done.text.splitlines() if line.startswith("- ")]
     assert applied == ["- ACCEPT: accepted (area prescribing)", "- PRIORITY: priority set to high"]
@@ -177,17 +179,15 @@ def test_close_sends_the_outcome_once_to_the_submitter_and_each_list_address(
     assert_state(desk, ref, status="closed", outcome=outcome)
     assert recipients(sent) == Counter({submitter_address: 1, **dict.fromkeys(LIST_ADDRESSES, 1), ADMIN: 1})
     to_submitter = only(sent, submitter_address)
-    [to_lists] = [m for m in sent if LIST_ADDRESSES[0] in m.rcpt_tos]
-    assert sorted(to_lists.rcpt_tos) == sorted(LIST_ADDRESSES)
-    lists = read(to_lists)
-    for message in (to_submitter, lists):
+    to_lists = [only(sent, address) for address in LIST_ADDRESSES]
+    for message in (to_submitter, *to_lists):
         assert "Outcome:" in message.subject and outcome in message.text
-    # Separate messages: neither shows the other's addresses, in the headers or anywhere else.
-    assert to_submitter.to == submitter_address
-    assert sorted(a.strip() for a in lists.to.split(",")) == sorted(LIST_ADDRESSES)
-    raw_to_submitter = next(m.data for m in sent if submitter_address in m.rcpt_tos).lower()
-    assert not any(a.encode() in raw_to_submitter for a in LIST_ADDRESSES)
-    assert submitter_address.encode() not in to_lists.data.lower()
+    # One message per recipient (issue 9): nobody's copy shows any other address.
+    for address in (submitter_address, *LIST_ADDRESSES):
+        [raw] = [m.data.lower() for m in sent if address in m.rcpt_tos]
+        others = {submitter_address, *LIST_ADDRESSES} - {address}
+        assert only(sent, address).to == address
+        assert not any(other.encode() in raw for other in others)
     assert "closed; outcome sent to the submitter and 3 list address(es)" in only(sent, ADMIN).text
 
 
@@ -341,7 +341,8 @@ def test_delegate_emails_the_groups_contact_with_the_due_date(desk: Desk) -> Non
     desk.deliver(gmail(desk.request(ref), f"DELEGATE prescribing by {due.isoformat()}"))
     sent = desk.poll()
     assert_state(desk, ref, status="delegated", delegated_to="prescribing", due_date=due)
-    assert recipients(sent) == Counter({"prescribing.lead@example.nhs.scot": 1, ADMIN: 1})
+    assert recipients(sent) == Counter({"prescribing.lead@example.nhs.scot": 1, ADMIN: 1, SUBMITTER_1: 1})
+    assert "Prescribing Operational Group" in only(sent, SUBMITTER_1).text  # progress (issue 9)
     delegated = only(sent, "prescribing.lead@example.nhs.scot")
     assert "Prescribing Operational Group" in delegated.subject
     assert f"Due:       {due:%A} {due.day} {due:%B %Y}" in delegated.text

@@ -96,11 +96,6 @@ def _wrong_token(issues: Issues) -> bytes:
 
 
 SPOOFS: dict[str, Spoof] = {
-    "non-admin-with-valid-token": Spoof(
-        lambda i: outlook_desktop(i.request, "ACCEPT prescribing", from_=COLLEAGUE),
-        "colleague@example.nhs.scot is not an administrator",
-        answer_admin=False,
-    ),
     "admin-wrong-token": Spoof(
         _wrong_token, "token refused: wrong issue or administrator", answer_admin=True
     ),
@@ -113,11 +108,6 @@ SPOOFS: dict[str, Spoof] = {
         lambda i: outlook_desktop(i.retagged(_other_token(i)), "ACCEPT prescribing"),
         "token refused: wrong issue or administrator",
         answer_admin=True,
-    ),
-    "display-name-is-the-admin-address": Spoof(
-        lambda i: outlook_desktop(i.request, "ACCEPT prescribing", from_=f'"{ADMIN}" <{ATTACKER}>'),
-        f"{ATTACKER} is not an administrator",
-        answer_admin=False,
     ),
     "two-from-addresses": Spoof(
         lambda i: outlook_desktop(i.request, "ACCEPT prescribing", from_=f"{ADMIN}, {ATTACKER}"),
@@ -155,9 +145,22 @@ SPOOFS: dict[str, Spoof] = {
         answer_admin=False,
         triage=ENFORCING,
     ),
-    "forwarded-by-a-colleague": Spoof(
-        _forwarded, "colleague@example.nhs.scot is not an administrator", answer_admin=False
+}
+
+# Tagged mail from someone who is plainly not an administrator (one clean From address, not on
+# the allow-list) is no command at all: a colleague's reply-all must not vanish into quarantine
+# (issue 9). It is threaded onto the issue as a reply, with a "command-ignored" event, and
+# obeys nothing. These cases were refused and quarantined before issue 9.
+NOT_ADMINS: dict[str, tuple[Callable[[Issues], bytes], str]] = {
+    "non-admin-with-valid-token": (
+        lambda i: outlook_desktop(i.request, "ACCEPT prescribing", from_=COLLEAGUE),
+        "colleague@example.nhs.scot",
     ),
+    "display-name-is-the-admin-address": (
+        lambda i: outlook_desktop(i.request, "ACCEPT prescribing", from_=f'"{ADMIN}" <{ATTACKER}>'),
+        ATTACKER,
+    ),
+    "forwarded-by-a-colleague": (_forwarded, "colleague@example.nhs.scot"),
 }
 
 
@@ -232,7 +235,9 @@ def test_dmarc_pass_from_our_own_server_is_accepted(open_desk: Callable[..., Des
     desk.deliver(genuine(issues))
     sent = desk.poll()
     assert desk.issue(issues.target)["status"] == "accepted"
-    assert recipients(sent) == Counter({ADMIN: 1}) and "Done:" in read(sent[0]).subject
+    # The confirmation to the administrator, and (issue 9) the submitter's progress email.
+    assert recipients(sent) == Counter({ADMIN: 1, "clinician1@practice.example.nhs.scot": 1})
+    assert any("Done:" in read(m).subject for m in sent if ADMIN in m.rcpt_tos)
     assert desk.quarantined() == [] and desk.folder("Quarantine") == []
 
 
@@ -246,4 +251,30 @@ def test_a_colleagues_plain_reply_in_the_thread_is_never_a_command(open_desk: Ca
     assert desk.issue(issues.target)["status"] == "awaiting-triage"
     assert desk.events(issues.target, "command") == []
     assert [e.via for e in desk.events(issues.target, "reply")] == [message_id(reply)]
+    assert set(recipients(sent)) <= {ADMIN}
+
+
+@pytest.mark.parametrize("case", NOT_ADMINS)
+def test_tagged_mail_from_a_non_admin_is_threaded_and_obeys_nothing(
+    open_desk: Callable[..., Desk], case: str
+) -> None:
+    build, sender = NOT_ADMINS[case]
+    desk = open_desk()
+    issues = two_issues(desk)
+    before = desk.issue(issues.target)
+    queued_before = len(desk.queued())
+    mail = build(issues)
+    desk.deliver(mail)
+    sent = desk.poll()
+
+    assert desk.issue(issues.target) == before
+    assert desk.events(issues.target, "command") == []
+    assert [e.via for e in desk.events(issues.target, "reply")] == [message_id(mail)]
+    [ignored] = desk.events(issues.target, "command-ignored")
+    assert ignored.via == message_id(mail) and ignored.actor == sender
+    assert f"{sender} is not an administrator" in str(ignored.detail["reason"])
+    assert desk.quarantined() == [] and desk.folder("Quarantine") == []
+    assert desk.folder("Processed")[-1] == message_id(mail)
+    # Only the administrators hear of it (the triage update on the issue's thread).
+    assert {a for _, to in desk.queued()[queued_before:] for a in to} <= {ADMIN}
     assert set(recipients(sent)) <= {ADMIN}

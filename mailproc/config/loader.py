@@ -46,6 +46,8 @@ def load(path: Path) -> Settings:
         raise ConfigError(spath, "(syntax)", str(exc)) from None
     root = Table(spath, "", data)
     base = path.resolve().parent
+    distribution = root.table("distribution")
+    by_area = _outcomes_by_area(distribution)  # read first: `_distribution` finishes the table
     settings = Settings(
         path=path.resolve(),
         group=_group(root.table("group", required=True), base),
@@ -55,15 +57,17 @@ def load(path: Path) -> Settings:
         triage=_triage(root.table("triage", required=True)),
         members=tuple(_member(t) for t in root.tables("members")),
         lists=root.table("lists").map(_mailing_list),
-        distribution=_distribution(root.table("distribution")),
+        distribution=_distribution(distribution),
         groups=root.table("groups").map(_contact),
         escalation=_escalation(root),
         privacy=_privacy(root.table("privacy")),
         areas=_keyword_map(root, "areas", DEFAULT_AREAS),
         source_kinds=_keyword_map(root, "source_kinds", DEFAULT_SOURCE_KINDS),
+        outcomes_by_area=by_area,
     )
     root.finish()
     _cross_check(settings, spath)
+    _check_outcomes_by_area(settings, spath)
     return settings
 
 
@@ -260,6 +264,27 @@ def _distribution(t: Table) -> dict[str, tuple[str, ...]]:
             )
     t.finish()
     return result
+
+
+def _outcomes_by_area(distribution: Table) -> dict[str, tuple[str, ...]]:
+    """`[distribution.by_area]`: area → the list keys its outcomes go to (checked later)."""
+    t = distribution.table("by_area")
+    result = {area: t.strings(area) for area in t.data}
+    t.finish()
+    return result
+
+
+def _check_outcomes_by_area(s: Settings, path: str) -> None:
+    """Every area of `[distribution.by_area]` is a known area, every list a known list."""
+    lists = set(s.lists) | {"members"}
+    for area, keys in s.outcomes_by_area.items():
+        key = f"distribution.by_area.{area}"
+        if area not in s.areas:
+            valid = ", ".join(sorted(s.areas))
+            raise ConfigError(path, key, f"unknown area {area!r} (valid: {valid})")
+        for name in keys:
+            if name not in lists:
+                raise ConfigError(path, key, f"unknown list {name!r} (valid: {', '.join(sorted(lists))})")
 
 
 def _privacy(t: Table) -> PrivacySettings:

@@ -152,6 +152,9 @@ class Settings:
     privacy: PrivacySettings
     areas: dict[str, tuple[str, ...]]
     source_kinds: dict[str, tuple[str, ...]]
+    # `[distribution.by_area]`: the lists that get the outcomes of an area's issues; an area
+    # not named here falls back to `distribution.outcomes`.
+    outcomes_by_area: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def base_dir(self) -> Path:
         return self.path.parent

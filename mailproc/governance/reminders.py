@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
+from mailproc.governance import actions
 from mailproc.outbound import catalogue, gate
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
@@ -41,13 +42,14 @@ def remind(app: App) -> ReminderReport:
 
 
 def _overdue(app: App, session: Session) -> list[Issue]:
+    """Delegated issues past their due date whose group has not responded."""
     today = app.today()
     stmt = (
         select(Issue)
         .where(Issue.status == IssueStatus.DELEGATED, Issue.due_date < today)
         .order_by(Issue.due_date)
     )
-    return list(session.scalars(stmt))
+    return [issue for issue in session.scalars(stmt) if actions.response_of(session, issue) is None]
 
 
 def _chase(app: App, session: Session, issue: Issue) -> int:

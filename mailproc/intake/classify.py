@@ -60,6 +60,9 @@ class Classification:
     reason: str
     reference: str | None
     suppress_ack: bool
+    # A REPLY that carried a triage tag from someone who is not an administrator: any
+    # command in it is ignored, and the flow records that on the issue.
+    command_ignored: bool = False
 
 
 MachineCheck = Callable[[Inbound, ClassifyContext], str | None]
@@ -270,10 +273,27 @@ def _thread_ids(msg: Inbound) -> tuple[str, ...]:
     return tuple(reversed(dict.fromkeys(reversed(ids))))
 
 
+def _plainly_not_admin(msg: Inbound, ctx: ClassifyContext) -> bool:
+    """One cleanly parsed From address, not on the allow-list. A From naming an
+    administrator, or one that does not parse cleanly, stays a command for triage to judge
+    (and refuse, when forged): only plain non-administrators are let through as replies."""
+    admins = {a.strip().lower() for a in ctx.admins}
+    return msg.sender_trusted and len(msg.from_addresses) == 1 and msg.from_address not in admins
+
+
 def tagged_command(msg: Inbound, ctx: ClassifyContext, lookup: ThreadLookup) -> str | None:
     """The subject carries a triage tag: a reply to a triage request we sent."""
     tag = subject_tag(msg.subject, ctx.reference_prefix)
-    return tag.reference if tag and tag.token else None
+    return tag.reference if tag and tag.token and not _plainly_not_admin(msg, ctx) else None
+
+
+def tagged_by_non_admin(msg: Inbound, ctx: ClassifyContext, lookup: ThreadLookup) -> str | None:
+    """A triage tag from someone who is not an administrator (a colleague's reply-all, a
+    forward): a reply to the issue, never a command, so that it is not lost in quarantine."""
+    tag = subject_tag(msg.subject, ctx.reference_prefix)
+    if not tag or not tag.token or not _plainly_not_admin(msg, ctx):
+        return None
+    return lookup.issue_for_reference(tag.reference)
 
 
 def admin_reply_to_triage(msg: Inbound, ctx: ClassifyContext, lookup: ThreadLookup) -> str | None:
@@ -298,9 +318,11 @@ def thread_names_issue(msg: Inbound, ctx: ClassifyContext, lookup: ThreadLookup)
     return lookup.issue_for_message_ids(ids) if ids else None
 
 
+IGNORED_COMMAND_REASON = "reply: triage tag from someone who is not an administrator"
 PATH_RULES: tuple[PathRule, ...] = (
     PathRule(tagged_command, Kind.COMMAND, "command: triage tag in subject"),
     PathRule(admin_reply_to_triage, Kind.COMMAND, "command: administrator reply to triage request"),
+    PathRule(tagged_by_non_admin, Kind.REPLY, IGNORED_COMMAND_REASON),
     PathRule(subject_names_issue, Kind.REPLY, "reply: issue reference in subject"),
     PathRule(thread_names_issue, Kind.REPLY, "reply: in-reply-to/references"),
 )
@@ -321,7 +343,8 @@ def classify(msg: Inbound, ctx: ClassifyContext, lookup: ThreadLookup) -> Classi
     for rule in PATH_RULES:
         reference = rule.predicate(msg, ctx, lookup)
         if reference:
-            return Classification(rule.kind, rule.reason, reference, suppress)
+            ignored = rule.reason == IGNORED_COMMAND_REASON
+            return Classification(rule.kind, rule.reason, reference, suppress, command_ignored=ignored)
     if msg.from_defects:
         return Classification(Kind.NEW, "new: sender untrusted", None, suppress_ack=True)
     return Classification(Kind.NEW, "new", None, suppress)

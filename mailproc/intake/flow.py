@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.errors import SourceError, StorageUnavailable
+from mailproc.governance import actions
 from mailproc.intake.classify import Classification, ClassifyContext, Kind, classify
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import ParseError, parse
@@ -150,7 +151,7 @@ def route(app: App, session: Session, item: SourceMessage, options: PassOptions)
     if route.kind is Kind.COMMAND:
         return command(app, session, item, msg, options)
     if route.kind is Kind.REPLY and route.reference:
-        return thread_reply(app, session, item, msg, route.reference, options)
+        return thread_reply(app, session, item, msg, route, options)
     return new_submission(app, session, item, msg, route, options)
 
 
@@ -205,13 +206,19 @@ def acknowledgement(app: App, session: Session, issue: Issue, msg: Inbound) -> c
 
 
 def thread_reply(
-    app: App, session: Session, item: SourceMessage, msg: Inbound, ref: str, options: PassOptions
+    app: App, session: Session, item: SourceMessage, msg: Inbound, route: Classification, options: PassOptions
 ) -> Outcome:
     """Add a reply to its issue; new information re-opens triage and tells the admins."""
-    issue = session.scalars(select(Issue).where(Issue.reference == ref)).one()
+    issue = session.scalars(select(Issue).where(Issue.reference == route.reference)).one()
     row = log_message(app, session, item, msg, MessageKind.REPLY, issue, "reply to a known issue")
     now = app.clock()
     issues.add_event(session, issue, msg.from_address, msg.message_id, "reply", now)
+    if route.command_ignored:
+        why = f"{msg.from_address} is not an administrator; threaded as a reply"
+        issues.add_event(session, issue, msg.from_address, msg.message_id, "command-ignored", now, reason=why)
+    reply = actions.Reply(msg.from_address if msg.sender_trusted else "", msg.subject, _thread_ids(msg))
+    if actions.is_group_response(app, issue, reply):
+        actions.record_response(app, session, issue, reply, msg.message_id, row.visible_text)
     if issue.status == IssueStatus.INFO_REQUESTED:
         issue.status = IssueStatus.AWAITING_TRIAGE
         issues.add_event(session, issue, "mailproc", msg.message_id, "status", now,
@@ -221,6 +228,10 @@ def thread_reply(
     if not options.backlog:
         triage_requests.notify_update(app, session, issue, row)
     return Outcome(fate="done", result="reply", reference=issue.reference)
+
+
+def _thread_ids(msg: Inbound) -> tuple[str, ...]:
+    return (*msg.references, *([msg.in_reply_to] if msg.in_reply_to else []))
 
 
 def command(app: App, session: Session, item: SourceMessage, msg: Inbound, options: PassOptions) -> Outcome:

@@ -41,6 +41,7 @@ class Envelope:
     # Outlook's Thread-Index; pass thread_index(reference, issue.created_at) so every
     # message about one issue carries the same value. None: derived from this message.
     thread_index: str | None = None
+    list_id: str | None = None  # RFC 2919 List-Id of list mail
 
 
 def thread_index(seed: str, when: datetime) -> str:
@@ -77,6 +78,8 @@ def compose(
     msg["Message-ID"] = message_id
     _threading_headers(msg, envelope, subject, message_id, when)
     msg["Auto-Submitted"] = envelope.auto
+    if envelope.list_id:
+        msg["List-Id"] = safe_header(envelope.list_id, 250)
     # Tells Exchange not to answer us with out-of-office or delivery receipts. No
     # "Precedence: bulk": some servers then drop genuine replies; Auto-Submitted suffices.
     msg["X-Auto-Response-Suppress"] = "All"

@@ -78,6 +78,7 @@ def send(session: Session, app: App, email: Email) -> SendResult:
         thread_topic=topic,  # Outlook shows it: it passes the same redaction as the subject
         # One Thread-Index per issue, so Outlook shows every email about it as one thread.
         thread_index=thread_index(issue.reference, issue.created_at) if issue else None,
+        list_id=email.list_id or None,
     )
     group = app.settings.group
     message = compose(rendered, envelope, group.name, group.address, message_id, app.clock())

@@ -118,6 +118,7 @@ def _accept(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor
     issue.status = IssueStatus.ACCEPTED
     if cmd.args:
         issue.area = cmd.args[0]
+    _mail_submitter(app, session, issue, cmd, actor, catalogue.progress_accepted)
     return f"accepted{f' (area {issue.area})' if cmd.args else ''}"
 
 
@@ -137,6 +138,9 @@ def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
     issue.meeting_id = meeting.id
     if issue.status in (*TRIAGE_STATUSES, IssueStatus.ACCEPTED):
         issue.status = IssueStatus.SCHEDULED
+    _mail_submitter(
+        app, session, issue, cmd, actor, lambda g, i, c: catalogue.progress_scheduled(g, i, c, when)
+    )
     return f"scheduled for the meeting of {when:%d %B %Y}" + (" (meeting created)" if created else "")
 
 
@@ -161,6 +165,9 @@ def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Act
     issue.delegated_to = group.key
     issue.status = IssueStatus.DELEGATED
     _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.delegation(g, i, c, group))
+    _mail_submitter(
+        app, session, issue, cmd, actor, lambda g, i, c: catalogue.progress_delegated(g, i, c, group.name)
+    )
     return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
 
 
@@ -190,11 +197,29 @@ def _close(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor)
     issue.status = IssueStatus.CLOSED
     issue.outcome = cmd.text
     told = _mail_submitter(app, session, issue, cmd, actor, catalogue.outcome_to_submitter)
-    lists = outcome_addresses(app, exclude=issue.submitter_email)
-    if lists:
-        _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.outcome_to_lists(g, i, c, lists))
+    lists = outcome_recipients(app, issue.area or "", exclude=issue.submitter_email or "")
+    for address, mailing_list in lists:
+        _mail_list_member(app, session, issue, cmd, actor, address, mailing_list)
     whom = "the submitter and " if told else ""
     return f"closed; outcome sent to {whom}{len(lists)} list address(es)"
+
+
+def _mail_list_member(
+    app: App,
+    session: Session,
+    issue: Issue,
+    cmd: Command,
+    actor: Actor,
+    address: str,
+    view: catalogue.ListView,
+) -> None:
+    """The outcome to one list address (a function of its own: a lambda in the caller's loop
+    would see only the loop's last address)."""
+
+    def write(g: catalogue.GroupView, i: catalogue.IssueView, c: catalogue.CommandView) -> catalogue.Email:
+        return catalogue.outcome_to_list_member(g, i, c, address, view)
+
+    _mail(app, session, issue, cmd, actor, write)
 
 
 def _note(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
@@ -240,15 +265,31 @@ def _last_undoable(app: App, session: Session, issue: Issue, actor: Actor) -> Ev
     return next((e for e in candidates if e.id not in undone), None)
 
 
-def outcome_addresses(app: App, exclude: str = "") -> tuple[str, ...]:
-    """Every address of the lists configured for outcomes, once each."""
+def outcome_recipients(app: App, area: str, exclude: str = "") -> tuple[tuple[str, catalogue.ListView], ...]:
+    """Every address of the lists for the outcomes of `area`'s issues (`[distribution.by_area]`,
+    else `distribution.outcomes`) once, each with the first of its lists, which names it."""
     s = app.settings
-    found: dict[str, None] = {}
-    for key in s.distribution["outcomes"]:
-        addresses = [m.email for m in s.members if m.email] if key == "members" else s.lists[key].addresses
-        found.update(dict.fromkeys(a.lower() for a in addresses))
+    keys = s.outcomes_by_area[area] if area in s.outcomes_by_area else s.distribution["outcomes"]
+    domain = s.group.address.rpartition("@")[2]
+    found: dict[str, catalogue.ListView] = {}
+    for key in keys:
+        if key == "members":
+            view, addresses = (
+                catalogue.ListView(key, f"{s.group.name} members", domain),
+                [m.email for m in s.members],
+            )
+        else:
+            view, addresses = catalogue.ListView(key, s.lists[key].name, domain), list(s.lists[key].addresses)
+        for address in addresses:
+            if address:
+                found.setdefault(address.lower(), view)
     found.pop(exclude.lower(), None)
-    return tuple(found)
+    return tuple(found.items())
+
+
+def outcome_addresses(app: App, area: str = "", exclude: str = "") -> tuple[str, ...]:
+    """The addresses alone of `outcome_recipients`."""
+    return tuple(address for address, _ in outcome_recipients(app, area, exclude))
 
 
 def _require_submitter(issue: Issue, cmd: Command) -> None:

@@ -13,7 +13,13 @@ from mailproc.outbound.catalogue.admins import (
     triage_request,
     triage_update,
 )
-from mailproc.outbound.catalogue.groups import delegation, delegation_reminder, escalation, outcome_to_lists
+from mailproc.outbound.catalogue.groups import (
+    delegation,
+    delegation_reminder,
+    escalation,
+    outcome_to_list_member,
+    outcome_to_lists,
+)
 from mailproc.outbound.catalogue.rows import group_view, issue_ref, issue_view, message_view
 from mailproc.outbound.catalogue.submitters import (
     acknowledgement,
@@ -21,6 +27,9 @@ from mailproc.outbound.catalogue.submitters import (
     duplicate,
     info_request,
     outcome_to_submitter,
+    progress_accepted,
+    progress_delegated,
+    progress_scheduled,
 )
 from mailproc.outbound.catalogue.values import (
     AppliedView,
@@ -31,6 +40,7 @@ from mailproc.outbound.catalogue.values import (
     Incoming,
     IssueRef,
     IssueView,
+    ListView,
     MessageView,
 )
 
@@ -43,6 +53,7 @@ __all__ = [
     "Incoming",
     "IssueRef",
     "IssueView",
+    "ListView",
     "MessageView",
     "acknowledgement",
     "command_confirmation",
@@ -58,8 +69,12 @@ __all__ = [
     "issue_ref",
     "issue_view",
     "message_view",
+    "outcome_to_list_member",
     "outcome_to_lists",
     "outcome_to_submitter",
+    "progress_accepted",
+    "progress_delegated",
+    "progress_scheduled",
     "triage_digest",
     "triage_request",
     "triage_update",

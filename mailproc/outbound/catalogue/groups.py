@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from mailproc.config import Contact
-from mailproc.outbound.catalogue.values import CommandView, Email, GroupView, IssueView, make_email
+from mailproc.outbound.catalogue.values import CommandView, Email, GroupView, IssueView, ListView, make_email
 
 
 def outcome_to_lists(group: GroupView, issue: IssueView, command: CommandView, to: tuple[str, ...]) -> Email:
@@ -18,6 +18,23 @@ def outcome_to_lists(group: GroupView, issue: IssueView, command: CommandView, t
         purpose="outcome-lists",
         unique=command.unique,
         context={"command": command, "outcome": command.text},
+    )
+
+
+def outcome_to_list_member(
+    group: GroupView, issue: IssueView, command: CommandView, address: str, mailing_list: ListView
+) -> Email:
+    """CLOSE: the outcome, to one address of a list for the issue's area: one message per
+    recipient, so that no list's addresses are shown, with a List-Id naming the list."""
+    return make_email(
+        "outcome",
+        group,
+        issue,
+        to=(address,),
+        purpose="outcome-lists",
+        unique=f"{command.unique}/{address}",
+        context={"command": command, "outcome": command.text, "mailing_list": mailing_list},
+        list_id=mailing_list.list_id,
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from mailproc.outbound.catalogue.values import (
+    AUTO_GENERATED,
     AUTO_REPLIED,
     CommandView,
     Email,
@@ -50,6 +53,31 @@ def duplicate(group: GroupView, issue: IssueView, command: CommandView, target: 
 def outcome_to_submitter(group: GroupView, issue: IssueView, command: CommandView) -> Email:
     """CLOSE: the outcome, to the clinician who raised the issue."""
     return _to_submitter("outcome", group, issue, command, {"outcome": command.text})
+
+
+def progress_accepted(group: GroupView, issue: IssueView, command: CommandView) -> Email:
+    """ACCEPT: the group has taken the issue on."""
+    return _progress(group, issue, command, {"change": "accepted"})
+
+
+def progress_scheduled(group: GroupView, issue: IssueView, command: CommandView, meeting_date: date) -> Email:
+    """MEETING: the issue will be discussed at the meeting on `meeting_date`."""
+    return _progress(group, issue, command, {"change": "scheduled", "meeting_date": meeting_date})
+
+
+def progress_delegated(group: GroupView, issue: IssueView, command: CommandView, target_name: str) -> Email:
+    """DELEGATE: an operational group is looking into it, due back by the issue's due date."""
+    return _progress(group, issue, command, {"change": "delegated", "target_name": target_name})
+
+
+def _progress(group: GroupView, issue: IssueView, command: CommandView, context: dict[str, object]) -> Email:
+    # One template for every change, so that the three read alike; rate limited like the
+    # acknowledgement, so that a submitter's auto-responder cannot draw us into a loop.
+    to = (issue.submitter_email,) if issue.submitter_email else ()
+    return make_email(
+        "progress", group, issue, to=to, unique=command.unique, context={"command": command, **context},
+        auto=AUTO_GENERATED, rate_limited=True,
+    )  # fmt: skip
 
 
 def _to_submitter(

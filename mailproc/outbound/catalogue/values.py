@@ -8,6 +8,7 @@ an ORM relationship in the middle of rendering, and nothing to go stale after a 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -111,6 +112,21 @@ class AppliedView:
 
 
 @dataclass(frozen=True)
+class ListView:
+    """A distribution list as its mail names it: `List-Id: GP Sub-group <gp-subgroup.domain>`."""
+
+    key: str
+    name: str
+    domain: str  # the group address's domain (RFC 2919: a list-id is a name under a domain we own)
+
+    @property
+    def list_id(self) -> str:
+        """The RFC 2919 List-Id value; the key is reduced to a dot-atom label."""
+        label = re.sub(r"[^a-z0-9-]+", "-", self.key.lower()).strip("-") or "list"
+        return f"{self.name} <{label}.{self.domain}>"
+
+
+@dataclass(frozen=True)
 class CommandReply:
     """What every answer to an administrator's command email shares."""
 
@@ -138,6 +154,7 @@ class Email:
     references: tuple[str, ...] = ()
     auto: str = AUTO_GENERATED
     rate_limited: bool = False
+    list_id: str = ""  # the List-Id header of list mail (RFC 2919); "" for none
 
     def __post_init__(self) -> None:
         for key, value in self.context.items():
@@ -181,6 +198,7 @@ def make_email(
     references: tuple[str, ...] | None = None,
     auto: str = AUTO_GENERATED,
     rate_limited: bool = False,
+    list_id: str = "",
 ) -> Email:
     """An Email whose context also holds what every template may use (group, members, issue);
     the purpose defaults to the template's name and the References to the issue's thread."""
@@ -195,4 +213,5 @@ def make_email(
         references=references if references is not None else (issue.thread if issue else ()),
         auto=auto,
         rate_limited=rate_limited,
+        list_id=list_id,
     )
