@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailproc.store.db import transaction
@@ -20,9 +21,11 @@ class DbCursorStore:
             return (row.uidvalidity, row.last_uid) if row else None
 
     def save(self, source: str, uidvalidity: int, last_uid: int) -> None:
+        """An upsert: two pollers opening the same mailbox for the first time both save."""
         with transaction(self.factory) as session:
-            row = session.get(SourceCursor, source)
-            if row is None:
-                session.add(SourceCursor(source=source, uidvalidity=uidvalidity, last_uid=last_uid))
-            else:
-                row.uidvalidity, row.last_uid = uidvalidity, last_uid
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            stmt = insert(SourceCursor).values(source=source, uidvalidity=uidvalidity, last_uid=last_uid)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["source"], set_={"uidvalidity": uidvalidity, "last_uid": last_uid}
+            )
+            session.execute(stmt)
