@@ -20,7 +20,6 @@ def register(main: click.Group) -> None:
 @click.pass_obj
 def actions_command(obj: Context, open_only: bool, as_json: bool) -> None:
     """List delegated actions: reference, group, due date, state, response date."""
-
     app = obj.app()
     tz = app.settings.group.timezone
     with app.factory() as session:
