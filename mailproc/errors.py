@@ -1,4 +1,5 @@
-"""Exceptions that carry the exit code the CLI should use."""
+"""Exceptions that carry the exit code the CLI should use: 1 for a failure of the work,
+2 for bad usage or configuration. The CLI maps them in one place (`mailproc.cli.boundary`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ class MailprocError(Exception):
     exit_code = 1
 
 
+class UsageError(MailprocError):
+    """The command was used wrongly (exit 2): the message says what would have been valid."""
+
+    exit_code = 2
+
+
 class ConfigError(MailprocError):
-    """Bad usage or configuration (exit 2): names the file, the key and what is valid."""
+    """Bad configuration (exit 2): names the file, the key and what is valid."""
 
     exit_code = 2
 
@@ -23,7 +30,7 @@ class ConfigError(MailprocError):
 
 
 class SchemaError(MailprocError):
-    """The database schema is older or newer than this version of mailproc."""
+    """The database schema is older or newer than this version of mailproc (exit 2)."""
 
     exit_code = 2
 

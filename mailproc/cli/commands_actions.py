@@ -6,7 +6,7 @@ import json
 
 import click
 
-from mailproc.cli.context import Context, run
+from mailproc.cli.context import Context
 from mailproc.governance import actions
 
 
@@ -20,22 +20,18 @@ def register(main: click.Group) -> None:
 @click.pass_obj
 def actions_command(obj: Context, open_only: bool, as_json: bool) -> None:
     """List delegated actions: reference, group, due date, state, response date."""
-
-    def work() -> None:
-        app = obj.app()
-        tz = app.settings.group.timezone
-        with app.factory() as session:
-            found = actions.list_actions(session, app.today(), open_only=open_only)
-        rows = [a.as_json(tz) for a in found]
-        if as_json:
-            click.echo(json.dumps(rows, indent=2))
-            return
-        for row in rows:
-            due, responded = row["due_date"] or "-", row["response_date"] or "-"
-            click.echo(
-                f"{row['reference']}  {row['group']:<20} due {due}  {row['state']:<9} response {responded}"
-            )
-        if not rows:
-            click.echo("no open actions" if open_only else "no actions")
-
-    run(work)
+    app = obj.app()
+    tz = app.settings.group.timezone
+    with app.factory() as session:
+        found = actions.list_actions(session, app.today(), open_only=open_only)
+    rows = [a.as_json(tz) for a in found]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        due, responded = row["due_date"] or "-", row["response_date"] or "-"
+        click.echo(
+            f"{row['reference']}  {row['group']:<20} due {due}  {row['state']:<9} response {responded}"
+        )
+    if not rows:
+        click.echo("no open actions" if open_only else "no actions")

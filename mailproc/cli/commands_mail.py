@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mailproc.cli.context import Context, run
-from mailproc.cli.progress import reporting
+from mailproc.cli.context import Context
 from mailproc.errors import ConfigError, MailprocError
 from mailproc.intake import runner as service
 from mailproc.intake.flow import PassOptions
@@ -28,24 +27,20 @@ def register(main: click.Group) -> None:
 @click.pass_obj
 def check(obj: Context, connect: bool) -> None:
     """Validate the configuration, database schema and templates."""
-
-    def work() -> None:
-        app = obj.app()
-        problems = app.renderer.check()
-        for problem in problems:
-            click.echo(f"template problem: {problem}", err=True)
-        if problems:
-            where = str(obj.config_path)
-            raise ConfigError(where, "group.templates_dir", f"{len(problems)} template problem(s)")
-        if connect:
-            service.connect(app).close()
-            click.echo("mailbox: connected")
-            if app.settings.outbound.smtp is not None and app.settings.outbound.transport == "smtp":
-                click.echo(SmtpTransport(app.settings.outbound.smtp).probe())
-        names = ", ".join(app.renderer.names())
-        click.echo(f"ok: configuration {obj.config_path}, schema current, templates {names}")
-
-    run(work)
+    app = obj.app()
+    problems = app.renderer.check()
+    for problem in problems:
+        click.echo(f"template problem: {problem}", err=True)
+    if problems:
+        where = str(obj.config_path)
+        raise ConfigError(where, "group.templates_dir", f"{len(problems)} template problem(s)")
+    if connect:
+        service.connect(app).close()
+        click.echo("mailbox: connected")
+        if app.settings.outbound.smtp is not None and app.settings.outbound.transport == "smtp":
+            click.echo(SmtpTransport(app.settings.outbound.smtp).probe())
+    names = ", ".join(app.renderer.names())
+    click.echo(f"ok: configuration {obj.config_path}, schema current, templates {names}")
 
 
 @click.command()
@@ -56,37 +51,31 @@ def check(obj: Context, connect: bool) -> None:
 @click.pass_obj
 def poll(obj: Context, backlog: bool) -> None:
     """Process the mailbox once, then send what is due."""
-
-    def work() -> None:
-        app = obj.app()
-        with reporting("Processing mail", enabled=not obj.quiet) as on_progress:
-            summary, report = service.poll_once(app, PassOptions(backlog=backlog), on_progress)
-        click.echo(
-            f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
-        )
-        _fail_on(summary.failed, report.failed)
-
-    run(work)
+    app = obj.app()
+    with obj.progress("Processing mail") as on_progress:
+        summary, report = service.poll_once(app, PassOptions(backlog=backlog), on_progress)
+    click.echo(f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+    _fail_on(summary.failed, report.failed)
 
 
 @click.command()
 @click.pass_obj
 def watch(obj: Context) -> None:
-    """Process mail as it arrives (IMAP IDLE where offered) until SIGTERM or Ctrl-C."""
-    run(lambda: service.watch(obj.app()))
+    """Process mail as it arrives (IMAP IDLE where offered) until SIGTERM or Ctrl-C.
+
+    Upgrades an older database schema when it starts (under a lock): a restarted service
+    after a mailproc upgrade carries on without a separate step.
+    """
+    service.watch(obj.app(upgrade_schema=True))
 
 
 @click.command()
 @click.pass_obj
 def send(obj: Context) -> None:
     """Send every outbox message that is due."""
-
-    def work() -> None:
-        report = service.deliver(obj.app())
-        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
-        _fail_on(0, report.failed)
-
-    run(work)
+    report = service.deliver(obj.app())
+    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+    _fail_on(0, report.failed)
 
 
 @click.group("outbox")
@@ -99,21 +88,17 @@ def outbox_group() -> None:
 @click.pass_obj
 def outbox_list(obj: Context, failed: bool) -> None:
     """List outgoing messages and their delivery state."""
-
-    def work() -> None:
-        app = obj.app()
-        tz = app.settings.group.timezone
-        with app.factory() as session:
-            rows = outbox.list_messages(session, failed_only=failed)
-            for row in rows:
-                to = ", ".join(f"{r.address}({r.state})" for r in row.recipients)
-                click.echo(f"{row.id:>5} {row.state:<8} {local(row.created_at, tz)} {row.template:<22} {to}")
-                if row.last_error:
-                    click.echo(f"      last error: {row.last_error}")
-            if not rows:
-                click.echo("no failed messages" if failed else "outbox is empty")
-
-    run(work)
+    app = obj.app()
+    tz = app.settings.group.timezone
+    with app.factory() as session:
+        rows = outbox.list_messages(session, failed_only=failed)
+        for row in rows:
+            to = ", ".join(f"{r.address}({r.state})" for r in row.recipients)
+            click.echo(f"{row.id:>5} {row.state:<8} {local(row.created_at, tz)} {row.template:<22} {to}")
+            if row.last_error:
+                click.echo(f"      last error: {row.last_error}")
+        if not rows:
+            click.echo("no failed messages" if failed else "outbox is empty")
 
 
 @outbox_group.command("retry")
@@ -121,14 +106,10 @@ def outbox_list(obj: Context, failed: bool) -> None:
 @click.pass_obj
 def outbox_retry(obj: Context, outbox_id: int) -> None:
     """Queue a failed message again (only the recipients that failed)."""
-
-    def work() -> None:
-        app = obj.app()
-        with transaction(app.factory) as session:
-            row = outbox.retry(session, outbox_id, now=app.clock())
-            click.echo(f"message {row.id} queued again")
-
-    run(work)
+    app = obj.app()
+    with transaction(app.factory) as session:
+        row = outbox.retry(session, outbox_id, now=app.clock())
+        click.echo(f"message {row.id} queued again")
 
 
 def _fail_on(unprocessed: int, undelivered: int) -> None:

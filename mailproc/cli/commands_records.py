@@ -10,9 +10,8 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from mailproc.cli.context import Context, run
-from mailproc.cli.progress import reporting
-from mailproc.errors import ConfigError, MailprocError
+from mailproc.cli.context import Context
+from mailproc.errors import MailprocError, UsageError
 from mailproc.governance import reminders
 from mailproc.intake import requeue
 from mailproc.intake import runner as service
@@ -54,24 +53,20 @@ def issues() -> None:
 @click.pass_obj
 def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
     """List issues (oldest first)."""
-
-    def work() -> None:
-        app = obj.app()
-        tz = app.settings.group.timezone
-        with app.factory() as session:
-            rows = queries.list_issues(session, status)
-            if as_json:
-                click.echo(json.dumps([queries.issue_summary(i, tz) for i in rows], indent=2))
-                return
-            for i in rows:
-                flags = ("!" if i.pid_detected else " ") + ("H" if i.on_hold else " ")
-                area = i.area or (f"~{i.suggested_area}" if i.suggested_area else "-")
-                when = local(i.created_at, tz)
-                click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {i.subject[:60]}")
-            if not rows:
-                click.echo("no issues" + (f" with status {status}" if status else ""))
-
-    run(work)
+    app = obj.app()
+    tz = app.settings.group.timezone
+    with app.factory() as session:
+        rows = queries.list_issues(session, status)
+        if as_json:
+            click.echo(json.dumps([queries.issue_summary(i, tz) for i in rows], indent=2))
+            return
+        for i in rows:
+            flags = ("!" if i.pid_detected else " ") + ("H" if i.on_hold else " ")
+            area = i.area or (f"~{i.suggested_area}" if i.suggested_area else "-")
+            when = local(i.created_at, tz)
+            click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {i.subject[:60]}")
+        if not rows:
+            click.echo("no issues" + (f" with status {status}" if status else ""))
 
 
 @issues.command("show")
@@ -80,25 +75,21 @@ def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
 @click.pass_obj
 def issues_show(obj: Context, reference: str, as_json: bool) -> None:
     """Show one issue with its messages and audit trail."""
-
-    def work() -> None:
-        app = obj.app()
-        with app.factory() as session:
-            detail = queries.issue_detail(queries.get_issue(session, reference), app.settings.group.timezone)
-        if as_json:
-            click.echo(json.dumps(detail, indent=2))
-            return
-        for key, value in detail.items():
-            if key not in ("messages", "events") and value not in (None, ""):
-                click.echo(f"{key:>15}: {value}")
-        for m in detail["messages"]:
-            click.echo(f"\n--- {m['kind']} from {m['from']} at {m['received']} ({m['message_id']})")
-            click.echo(m["visible_text"].rstrip() or "(no text)")
-        click.echo("\nevents:")
-        for e in detail["events"]:
-            click.echo(f"  {e['at']}  {e['action']:<16} {e['actor']}  {json.dumps(e['detail'])}")
-
-    run(work)
+    app = obj.app()
+    with app.factory() as session:
+        detail = queries.issue_detail(queries.get_issue(session, reference), app.settings.group.timezone)
+    if as_json:
+        click.echo(json.dumps(detail, indent=2))
+        return
+    for key, value in detail.items():
+        if key not in ("messages", "events") and value not in (None, ""):
+            click.echo(f"{key:>15}: {value}")
+    for m in detail["messages"]:
+        click.echo(f"\n--- {m['kind']} from {m['from']} at {m['received']} ({m['message_id']})")
+        click.echo(m["visible_text"].rstrip() or "(no text)")
+    click.echo("\nevents:")
+    for e in detail["events"]:
+        click.echo(f"  {e['at']}  {e['action']:<16} {e['actor']}  {json.dumps(e['detail'])}")
 
 
 @issues.command("hold")
@@ -107,16 +98,12 @@ def issues_show(obj: Context, reference: str, as_json: bool) -> None:
 @click.pass_obj
 def issues_hold(obj: Context, reference: str, release: bool) -> None:
     """Exclude an issue's mail from purging (or --release it)."""
-
-    def work() -> None:
-        app = obj.app()
-        with transaction(app.factory) as session:
-            issue = queries.get_issue(session, reference)
-            issue.on_hold = not release
-            add_event(session, issue, _cli_user(), "cli", "released" if release else "held", app.clock())
-        click.echo(f"{issue.reference} {'released' if release else 'on hold'}")
-
-    run(work)
+    app = obj.app()
+    with transaction(app.factory) as session:
+        issue = queries.get_issue(session, reference)
+        issue.on_hold = not release
+        add_event(session, issue, _cli_user(), "cli", "released" if release else "held", app.clock())
+    click.echo(f"{issue.reference} {'released' if release else 'on hold'}")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -125,23 +112,19 @@ def issues_hold(obj: Context, reference: str, release: bool) -> None:
 @click.pass_obj
 def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
     """Apply a triage command, e.g. `mailproc triage IFG-2026-0042 ACCEPT prescribing`."""
-
-    def work() -> None:
-        app = obj.app()
-        today = app.today()
-        try:
-            command = parse_cli(words, vocabulary(app), today)
-        except CommandError as exc:
-            raise ConfigError("", "triage", str(exc)) from None
-        actor = triage_apply.Actor(address=_cli_user(), via=f"cli:{app.clock().isoformat()}")
-        with transaction(app.factory) as session:
-            issue = queries.get_issue(session, reference)
-            applied = triage_apply.apply_commands(app, session, issue, [command], actor)
-            status = issue.status
-        for item in applied:
-            click.echo(f"{issue.reference}: {item.summary} (status {status})")
-
-    run(work)
+    app = obj.app()
+    today = app.today()
+    try:
+        command = parse_cli(words, vocabulary(app), today)
+    except CommandError as exc:
+        raise UsageError(f"triage {reference}: {exc}") from None
+    actor = triage_apply.Actor(address=_cli_user(), via=f"cli:{app.clock().isoformat()}")
+    with transaction(app.factory) as session:
+        issue = queries.get_issue(session, reference)
+        applied = triage_apply.apply_commands(app, session, issue, [command], actor)
+        status = issue.status
+    for item in applied:
+        click.echo(f"{issue.reference}: {item.summary} (status {status})")
 
 
 def _cli_user() -> str:
@@ -161,21 +144,17 @@ def quarantine() -> None:
 @click.pass_obj
 def quarantine_list(obj: Context, show_all: bool) -> None:
     """List quarantined messages with their reasons."""
-
-    def work() -> None:
-        app = obj.app()
-        tz = app.settings.group.timezone
-        with app.factory() as session:
-            stmt = select(Quarantined).order_by(Quarantined.id)
-            if not show_all:
-                stmt = stmt.where(Quarantined.status == QuarantineState.HELD)
-            rows = list(session.scalars(stmt))
-        for q in rows:
-            click.echo(f"{q.id:>5} {local(q.created_at, tz)} {q.status:<8} {q.raw_size:>9} B  {q.reason}")
-        if not rows:
-            click.echo("quarantine is empty")
-
-    run(work)
+    app = obj.app()
+    tz = app.settings.group.timezone
+    with app.factory() as session:
+        stmt = select(Quarantined).order_by(Quarantined.id)
+        if not show_all:
+            stmt = stmt.where(Quarantined.status == QuarantineState.HELD)
+        rows = list(session.scalars(stmt))
+    for q in rows:
+        click.echo(f"{q.id:>5} {local(q.created_at, tz)} {q.status:<8} {q.raw_size:>9} B  {q.reason}")
+    if not rows:
+        click.echo("quarantine is empty")
 
 
 @quarantine.command("retry")
@@ -183,15 +162,11 @@ def quarantine_list(obj: Context, show_all: bool) -> None:
 @click.pass_obj
 def quarantine_retry(obj: Context, quarantine_id: int) -> None:
     """Run a quarantined message through the pipeline again."""
-
-    def work() -> None:
-        outcome = requeue.retry(obj.app(), quarantine_id)
-        ref = f" {outcome.reference}" if outcome.reference else ""
-        click.echo(f"{outcome.result}{ref}" + (f": {outcome.reason}" if outcome.reason else ""))
-        if outcome.fate == "quarantine":
-            raise MailprocError("the message was quarantined again")
-
-    run(work)
+    outcome = requeue.retry(obj.app(), quarantine_id)
+    ref = f" {outcome.reference}" if outcome.reference else ""
+    click.echo(f"{outcome.result}{ref}" + (f": {outcome.reason}" if outcome.reason else ""))
+    if outcome.fate == "quarantine":
+        raise MailprocError("the message was quarantined again")
 
 
 @click.command()
@@ -199,21 +174,17 @@ def quarantine_retry(obj: Context, quarantine_id: int) -> None:
 @click.pass_obj
 def purge(obj: Context, dry_run: bool) -> None:
     """Remove raw mail and attachments older than privacy.retention_days (not issues on hold)."""
-    run(lambda: click.echo(retention.purge(obj.app(), dry_run=dry_run).line()))
+    click.echo(retention.purge(obj.app(), dry_run=dry_run).line())
 
 
 @click.command()
 @click.pass_obj
 def remind(obj: Context) -> None:
     """Chase overdue delegations; send administrators a digest of issues waiting for triage."""
-
-    def work() -> None:
-        app = obj.app()
-        click.echo(reminders.remind(app).line())
-        report = service.deliver(app)
-        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
-
-    run(work)
+    app = obj.app()
+    click.echo(reminders.remind(app).line())
+    report = service.deliver(app)
+    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
 
 
 @click.group("register")
@@ -228,11 +199,10 @@ def register_build(obj: Context, directory: Path) -> None:
     """Write the register into DIRECTORY, replacing an earlier build."""
     from mailproc.governance.register import build_register
 
-    def work() -> None:
-        with reporting("Building the register", enabled=not obj.quiet) as on_progress:
-            click.echo(build_register(obj.app(), directory, on_progress).line())
-
-    run(work)
+    app = obj.app()
+    with obj.progress("Building the register") as on_progress:
+        built = build_register(app, directory, on_progress=on_progress)
+    click.echo(built.line())
 
 
 @click.command()
@@ -245,14 +215,11 @@ def report(obj: Context, since: datetime | None, csv_path: Path | None) -> None:
     """Counts by area, source and status; times to triage and outcome; overdue work."""
     from mailproc.governance import reports
 
-    def work() -> None:
-        result = reports.build_report(obj.app(), since.date() if since else None)
-        click.echo(reports.render_text(result), nl=False)
-        if csv_path is not None:
-            try:
-                reports.write_csv(result, csv_path)
-            except OSError as exc:
-                raise MailprocError(f"cannot write {csv_path}: {exc.strerror}") from None
-            click.echo(f"csv: {csv_path}")
-
-    run(work)
+    result = reports.build_report(obj.app(), since.date() if since else None)
+    click.echo(reports.render_text(result), nl=False)
+    if csv_path is not None:
+        try:
+            reports.write_csv(result, csv_path)
+        except OSError as exc:
+            raise MailprocError(f"cannot write {csv_path}: {exc.strerror}") from None
+        click.echo(f"csv: {csv_path}")

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from mailproc.app import App, open_app
 from mailproc.cli import demo_data
-from mailproc.cli.context import run
 from mailproc.config import load
 from mailproc.governance.register import build_register
 from mailproc.intake import runner as service
@@ -74,7 +73,7 @@ outcomes = ["gp-subgroup"]
 )
 def demo(directory: Path | None) -> None:
     """Run the whole flow on sample mail in a throw-away workspace."""
-    run(lambda: _demo(directory))
+    _demo(directory)
 
 
 def _demo(directory: Path | None) -> None:
@@ -82,7 +81,7 @@ def _demo(directory: Path | None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "config.toml").write_text(CONFIG, encoding="utf-8")
     os.environ.setdefault("MAILPROC_DEMO_SECRET", secrets.token_urlsafe(32))
-    app = open_app(load(root / "config.toml"))
+    app = open_app(load(root / "config.toml"), upgrade_schema=True)  # an earlier demo's --dir
     click.secho(f"Demo workspace: {root}", bold=True)
     inbox = mailbox.Maildir(root / "inbox", create=True)
     _submissions(app, inbox)

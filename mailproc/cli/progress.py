@@ -1,4 +1,8 @@
-"""Progress for long work: a bar on a terminal, periodic log lines otherwise."""
+"""Progress for long work: a click bar on a terminal, a log line every 30 s otherwise.
+
+Core functions know nothing of this: they take `on_progress(done, total)` and call it after
+each item; the commands hand them a reporter from `reporting()`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 import click
@@ -16,54 +19,41 @@ log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 30.0
 
 
-class Progress:
-    """Counts steps of a known total; shows a click progress bar when stderr is a terminal."""
+class Reporter:
+    """An `on_progress(done, total)` callback; the bar appears on the first call, when the
+    total is known (a terminal only, and only for more than one item)."""
 
-    def __init__(self, total: int, label: str, enabled: bool = True) -> None:
-        self.total = total
+    def __init__(self, label: str, interactive: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.label = label
-        self.done = 0
-        self.started = time.monotonic()
-        self.last_log = self.started
-        interactive = enabled and sys.stderr.isatty() and total > 1
-        self.bar: Any = click.progressbar(length=total, label=label, file=sys.stderr) if interactive else None
+        self.interactive = interactive
+        self.clock = clock
+        self.started = self.last_log = clock()
+        self.bar: Any = None
 
-    def __enter__(self) -> Progress:
-        if self.bar is not None:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(kind, exc, tb)
-
-    def step(self, n: int = 1) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
+    def __call__(self, done: int, total: int) -> None:
+        if self.interactive and total > 1:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+                self.bar.__enter__()
+            self.bar.update(done - self.bar.pos)
             return
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last_log >= LOG_EVERY_SECONDS:
             self.last_log = now
-            rate = self.done / max(now - self.started, 1e-6)
-            log.info("%s: %d of %d (%.1f/s)", self.label, self.done, self.total, rate)
+            rate = done / max(now - self.started, 1e-6)
+            log.info("%s: %d of %d (%.1f/s)", self.label, done, total, rate)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @contextmanager
 def reporting(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A (done, total) callback for core code, which knows nothing of terminals or click."""
-    shown: list[Progress] = []
-
-    def report(done: int, total: int) -> None:
-        if not shown:
-            shown.append(Progress(total, label, enabled).__enter__())
-        bar = shown[0]
-        bar.step(done - bar.done)
-
+    """A reporter for one piece of work; the bar (if any) is finished when the block ends."""
+    reporter = Reporter(label, interactive=enabled and sys.stderr.isatty())
     try:
-        yield report
+        yield reporter
     finally:
-        if shown:
-            shown[0].__exit__(None, None, None)
+        reporter.close()

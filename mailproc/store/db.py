@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of a connection whose transactions write (see `transaction`): on SQLite
 # they begin IMMEDIATE; other backends ignore it.
 WRITES = "mailproc_writes"
+# Any fixed number, the same in every mailproc: the advisory lock taken around schema upgrades.
+SCHEMA_LOCK_KEY = 0x6D61696C70726F63  # "mailproc"
 
 
 def make_engine(url: str) -> Engine:
@@ -76,18 +79,53 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """Hold the one schema lock of this database, so that two processes upgrading at once
+    take turns: PostgreSQL an advisory lock, SQLite a lock file beside the database (held
+    by the open file, so a killed process releases it)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            conn.commit()  # a session lock: it outlives the transaction that took it
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield  # nobody else can see this database
+        return
+    with open(f"{database}.schema-lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
-    """Bring the schema to the newest revision; return (before, after)."""
-    before = current_revision(engine)
-    command.upgrade(_alembic_config(engine), "head")
-    after = current_revision(engine)
+    """Bring the schema to the newest revision under the schema lock; return (before, after)."""
+    with schema_lock(engine):
+        # Read under the lock: another process may have upgraded while this one waited.
+        before = current_revision(engine)
+        if before != head_revision(engine):
+            command.upgrade(_alembic_config(engine), "head")
+        after = current_revision(engine)
     if before != after:
         log.info("database schema upgraded from %s to %s", before or "empty", after)
     return before, after
 
 
-def ensure_schema(engine: Engine, auto_upgrade: bool = True) -> None:
-    """Upgrade an old schema (or refuse clearly when auto_upgrade is off or it is newer)."""
+def ensure_schema(engine: Engine, upgrade_old: bool = False) -> None:
+    """Make sure the schema is the one this mailproc knows.
+
+    An empty database is created (a newcomer's first command just works); an older schema
+    is upgraded only when `upgrade_old` (`db upgrade`, `watch`), else refused with what to
+    run; a newer one is always refused.
+    """
     current, head = current_revision(engine), head_revision(engine)
     if current == head:
         return
@@ -97,9 +135,11 @@ def ensure_schema(engine: Engine, auto_upgrade: bool = True) -> None:
             f"the database is at schema revision {current}, which this version of mailproc "
             "does not know (it was written by a newer mailproc); upgrade mailproc"
         )
-    if not auto_upgrade:
+    if current is not None and not upgrade_old:
         raise SchemaError(
-            f"the database schema is at {current or 'nothing'}, not {head}: run `mailproc db upgrade`"
+            f"the database schema is at revision {current}, older than this mailproc's {head}: "
+            "run `mailproc db upgrade` (stop `mailproc watch` first, or restart it: it upgrades "
+            "when it starts)"
         )
     upgrade(engine)
 
