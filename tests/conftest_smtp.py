@@ -1,4 +1,7 @@
-"""The `smtp_server` fixture; test modules load it with `pytest_plugins = ["tests.conftest_smtp"]`."""
+"""The `smtp_server` fixture: a fresh SMTP server per test.
+
+tests/conftest.py imports `smtp_server` from here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.smtpserver import SmtpTestServer
+from tests.support.smtpserver import SmtpTestServer
 
 
 @pytest.fixture

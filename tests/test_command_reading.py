@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mailproc.intake.parsing.parser import parse
 from mailproc.intake.replytrim import visible_reply
 from mailproc.triage.grammar import CHEAT_SHEET, CommandError, Vocabulary, parse_commands
-from tests.mailfactory import make_message
+from tests.support.mail import make_message
 
 VOCAB = Vocabulary(
     areas=("prescribing", "discharge"), groups=("prescribing",), reference_pattern=r"IFG-\d{4}-\d{4,}"

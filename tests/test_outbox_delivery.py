@@ -21,7 +21,7 @@ from mailproc.outbound.transports import RecipientResult, make_transport
 from mailproc.store.db import make_engine, session_factory, transaction, upgrade
 from mailproc.store.models import OutboxMessage, utcnow
 from mailproc.vocabulary import make_message_id
-from tests.smtpserver import SmtpTestServer
+from tests.support.smtpserver import SmtpTestServer
 
 SENDER = "ifg@example.nhs.scot"
 GP, NURSE = "gp@example.org", "nurse@example.org"

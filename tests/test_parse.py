@@ -22,7 +22,7 @@ from mailproc.intake.parsing.parser import (
     parse,
     sanitise_filename,
 )
-from tests.mailfactory import (
+from tests.support.mail import (
     Attachment,
     encode_word,
     make_dsn,

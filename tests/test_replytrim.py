@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from mailproc.intake.replytrim import split_reply, visible_reply
+from tests.support.corpus import corpus_dir, load_benchmark
 
 # --- Outlook desktop -------------------------------------------------------------------------
 
@@ -396,22 +393,10 @@ def _lines(text: str) -> list[str]:
 _CORPUS_MIN_EXACT_RATE = 0.90
 
 
-def _load_benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "reply_trim_corpus.py"
-    spec = importlib.util.spec_from_file_location("reply_trim_corpus", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.corpus
 def test_corpus_exact_match_rate() -> None:
-    bench = _load_benchmark()
-    root = bench.corpus_dir()
-    if not (root / "MANIFEST.csv").is_file():
-        pytest.skip(f"reply corpus not found at {root} (set MAILPROC_CORPUS)")
+    root = corpus_dir()
+    bench = load_benchmark("reply_trim_corpus")
     tally = bench.run(visible_reply, root)
     assert tally.total >= 100, "the corpus lost its reply fixtures"
     assert tally.exact_rate >= _CORPUS_MIN_EXACT_RATE, bench.report(tally, show_failures=True)

@@ -16,7 +16,8 @@ from mailproc.errors import TransportError
 from mailproc.outbound.transports import RecipientResult, make_transport
 from mailproc.outbound.transports.maildir import MaildirTransport
 from mailproc.outbound.transports.smtp import SmtpTransport, status_for
-from tests.smtpserver import SmtpTestServer, free_port
+from tests.support.net import free_port
+from tests.support.smtpserver import SmtpTestServer
 
 RAW = b"From: ifg@example.nhs.scot\r\nTo: gp@example.org\r\nSubject: hi\r\n\r\nHello\r\n"
 GP = "gp@example.org"
