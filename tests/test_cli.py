@@ -17,7 +17,7 @@ from mailproc.store.db import MIGRATIONS
 from mailproc.store.models import Issue
 from tests.support.imapserver import ImapTestServer
 from tests.support.mail import make_message, varied_message
-from tests.support.net import free_port
+from tests.support.net import free_port, wait_until
 from tests.support.smtpserver import SmtpTestServer
 from tests.support.workspace import Workspace, imap_workspace, make_workspace
 
@@ -30,10 +30,9 @@ def _start_watch(ws: Workspace) -> subprocess.Popen[str]:
 
 def _wait_for_log(ws: Workspace, text: str, timeout: float = 60) -> str:
     """The watch log once it contains `text` (on a loaded machine a start can take seconds)."""
-    deadline = time.monotonic() + timeout
-    while text not in (log := (ws.root / "watch.log").read_text()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return log
+    log = ws.root / "watch.log"
+    wait_until(lambda: text in log.read_text(), timeout)
+    return log.read_text()
 
 
 def _stop_watch(ws: Workspace, proc: subprocess.Popen[str]) -> str:
@@ -61,9 +60,7 @@ def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, i
     try:
         time.sleep(2)  # mail that arrives before the first pass is found by it; after it, IDLE wakes us
         imap.deliver([varied_message(i) for i in range(3)])
-        deadline = time.monotonic() + 30
-        while _issue_count(ws) < 3 and time.monotonic() < deadline:
-            time.sleep(0.3)
+        wait_until(lambda: _issue_count(ws) >= 3, timeout=30, interval=0.3)
         assert _issue_count(ws) == 3
         err = _stop_watch(ws, proc)
     finally:

@@ -59,6 +59,8 @@ def toml_text(tables: dict[str, dict[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Workspace:
+    """A config file and, under `root`, the inbox, outbox and database it names."""
+
     root: Path
     config: Path
 
