@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest_imap import imap, imap_server
-from tests.conftest_smtp import smtp_server
+from tests.conftest_smtp import auth_server, smtp_server
 from tests.support.imapserver import ImapTestServer
 from tests.support.smtpserver import SmtpTestServer
 from tests.support.triagedesk import Desk, DeskFactory
 from tests.support.workspace import SECRET, Workspace, make_workspace
 
-__all__ = ["imap", "imap_server", "smtp_server"]
+__all__ = ["auth_server", "imap", "imap_server", "smtp_server"]
 PG_URL = os.environ.get("MAILPROC_TEST_PG_URL", "")
 
 

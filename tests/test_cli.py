@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
 
 from mailproc.store.db import MIGRATIONS
 from mailproc.store.models import Issue
@@ -41,15 +40,6 @@ def _stop_watch(ws: Workspace, proc: subprocess.Popen[str]) -> str:
     return (ws.root / "watch.log").read_text()
 
 
-def _issue_count(ws: Workspace) -> int:
-    app = ws.app()
-    try:
-        with app.factory() as s:
-            return int(s.scalar(select(func.count()).select_from(Issue)) or 0)
-    finally:
-        app.engine.dispose()
-
-
 def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, imap: ImapTestServer) -> None:
     ws = imap_workspace(tmp_path / "ws", imap)
     # A long poll interval: only IDLE can wake the watcher in time.
@@ -60,8 +50,8 @@ def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, i
     try:
         time.sleep(2)  # mail that arrives before the first pass is found by it; after it, IDLE wakes us
         imap.deliver([varied_message(i) for i in range(3)])
-        wait_until(lambda: _issue_count(ws) >= 3, timeout=30, interval=0.3)
-        assert _issue_count(ws) == 3
+        wait_until(lambda: ws.rows(Issue) >= 3, timeout=30, interval=0.3)
+        assert ws.rows(Issue) == 3
         err = _stop_watch(ws, proc)
     finally:
         if proc.poll() is None:
@@ -81,7 +71,7 @@ def test_same_message_under_a_new_source_key_is_not_logged_twice(tmp_path: Path)
     box.add(raw)
     out = ws.cli("poll").stdout
     assert out.startswith("0 new issue(s)") and "1 already logged" in out
-    assert _issue_count(ws) == 1
+    assert ws.rows(Issue) == 1
 
 
 def test_issues_list_and_show_json(tmp_path: Path) -> None:

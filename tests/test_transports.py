@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import mailbox
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,14 +34,6 @@ def smtp_settings(port: int, **changes: object) -> SmtpSettings:
         timeout=10,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def auth_server() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(login=("ifg", "s3cret"), oauth_token="tok-123")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_status_mapping() -> None:

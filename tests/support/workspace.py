@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailproc.app import App, open_app
 from mailproc.config import load
@@ -95,6 +95,15 @@ class Workspace:
         """Every message the Maildir transport wrote to the outbox."""
         folder = self.root / "outbox" / "new"
         return [path.read_bytes() for path in sorted(folder.iterdir())] if folder.is_dir() else []
+
+    def rows(self, model: type[Any]) -> int:
+        """How many rows of `model` (an ORM class) the database holds."""
+        app = self.app()
+        try:
+            with app.factory() as session:
+                return int(session.scalar(select(func.count()).select_from(model)) or 0)
+        finally:
+            app.engine.dispose()
 
     def year(self) -> int:
         """The current year by the application's clock (references carry it)."""
