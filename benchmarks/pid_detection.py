@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mailproc.privacy.detector import find_pid, redact  # noqa: E402
-from tests.pid_samples import DEFAULT_SEED, Sample, negatives, positives  # noqa: E402
+from tests.support.pid_samples import DEFAULT_SEED, Sample, negatives, positives  # noqa: E402
 
 # Ordinary correspondence with no numbers in it: most mail looks like this.
 PROSE = (

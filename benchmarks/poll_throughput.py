@@ -8,8 +8,8 @@ Run from anywhere (the project installed, e.g. `pip install -e ".[dev]"`):
     MAILPROC_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         python benchmarks/poll_throughput.py --database postgresql --messages 500
 
-It builds a throw-away workspace (tests/workspace.py), fills the inbox with varied messages
-(tests/samples.py), creates the schema, then runs `mailproc poll` twice as a child process
+It builds a throw-away workspace (tests/support/workspace.py), fills the inbox with varied messages
+(tests/support/mail.py), creates the schema, then runs `mailproc poll` twice as a child process
 (the second poll finds nothing new). It prints figures only; nothing here asserts on speed.
 """
 
@@ -38,9 +38,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from mailproc.store.models import OutboxMessage  # noqa: E402
-from tests.imapserver import ImapTestServer  # noqa: E402
-from tests.samples import varied_message  # noqa: E402
-from tests.workspace import SECRET, Workspace, make_workspace  # noqa: E402
+from tests.support.imapserver import ImapTestServer  # noqa: E402
+from tests.support.mail import varied_message  # noqa: E402
+from tests.support.workspace import SECRET, Workspace, make_workspace  # noqa: E402
 
 PG_ENV = "MAILPROC_TEST_PG_URL"
 APPEND_CHUNK = 250  # messages per MULTIAPPEND: one command of 20000 messages is needlessly large

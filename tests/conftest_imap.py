@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.imapserver import ImapTestServer
+from tests.support.imapserver import ImapTestServer
 
 __all__ = ["imap", "imap_server"]
 
 
 @pytest.fixture(scope="session")
 def imap_server() -> Iterator[ImapTestServer]:
-    """Dovecot (or pymap, see tests/imapserver.py) for the whole session."""
+    """Dovecot (or pymap, see tests/support/imapserver.py) for the whole session."""
     with ImapTestServer() as server:
         yield server
 

@@ -10,13 +10,11 @@ the function behind `mailproc poll`); the outbox commands run through the real C
 from __future__ import annotations
 
 import base64
-import email
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,12 +29,10 @@ from mailproc.intake.passes import PassSummary
 from mailproc.outbound.outbox import DeliveryReport
 from mailproc.store.db import transaction
 from mailproc.store.models import Issue, Message, OutboxMessage
-from tests.imapserver import ImapTestServer
-from tests.mailfactory import make_message
-from tests.samples import varied_message
-from tests.smtpserver import SmtpTestServer
-from tests.test_intake_e2e import append_all, folder_count
-from tests.workspace import ADMIN, GROUP, Workspace, make_workspace
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import ADMIN, GROUP, make_message, read_email, varied_message
+from tests.support.smtpserver import SmtpTestServer
+from tests.support.workspace import Workspace, imap_workspace
 
 MORAG = "morag.campbell@example-practice.scot.nhs.uk"
 MORAG_FROM = f"Dr Morag Campbell <{MORAG}>"
@@ -55,7 +51,7 @@ class Rig:
     smtp: SmtpTestServer
 
     def receive(self, *raws: bytes) -> None:
-        append_all(self.imap, list(raws))
+        self.imap.deliver(list(raws))
 
     def poll(self) -> tuple[PassSummary, DeliveryReport]:
         """One pass over the inbox, then delivery: what `mailproc poll` runs."""
@@ -76,40 +72,18 @@ class Rig:
 
     def mail_to(self, address: str) -> list[EmailMessage]:
         """Every message the SMTP server accepted for `address`, parsed back."""
-        return [delivered(d.data) for d in self.smtp.received_by(address)]
+        return [read_email(d.data) for d in self.smtp.received_by(address)]
 
 
 def make_rig(
-    root: Path,
-    imap: ImapTestServer,
-    smtp: SmtpTestServer,
-    monkeypatch: pytest.MonkeyPatch,
-    db_url: str | None = None,
-    **outbound: Any,
+    root: Path, imap: ImapTestServer, smtp: SmtpTestServer, db_url: str | None = None, **outbound: Any
 ) -> Rig:
-    monkeypatch.setenv("MAILPROC_IMAP_PASSWORD", imap.password)
-    ws = make_workspace(
-        root,
-        db_url=db_url,
-        intake={"source": "imap"},
-        intake__imap={"host": imap.host, "port": imap.port, "security": "none", "username": imap.username},
-        outbound={"transport": "smtp", **outbound},
-        outbound__smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
-    )
-    return Rig(ws, imap, smtp)
+    return Rig(imap_workspace(root, imap, db_url, smtp, outbound=outbound), imap, smtp)
 
 
 @pytest.fixture
-def rig(
-    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
-) -> Rig:
-    return make_rig(tmp_path / "ws", imap, smtp_server, monkeypatch)
-
-
-def delivered(data: bytes) -> EmailMessage:
-    msg = email.message_from_bytes(data, policy=policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
+def rig(tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer) -> Rig:
+    return make_rig(tmp_path / "ws", imap, smtp_server)
 
 
 def header(msg: EmailMessage, name: str) -> str:
@@ -165,13 +139,12 @@ def test_every_submission_in_a_batch_gets_one_acknowledgement_through_smtp(
     tmp_path: Path,
     imap: ImapTestServer,
     smtp_server: SmtpTestServer,
-    monkeypatch: pytest.MonkeyPatch,
     db_url: str,
 ) -> None:
-    rig = make_rig(tmp_path / "ws", imap, smtp_server, monkeypatch, db_url=db_url)
-    # Twelve clinicians: plain, HTML-only, encoded subjects, attachments, Latin-1 (tests/samples.py).
+    rig = make_rig(tmp_path / "ws", imap, smtp_server, db_url=db_url)
+    # Twelve clinicians: plain, HTML-only, encoded subjects, attachments, Latin-1 (varied_message).
     raws = [varied_message(i) for i in range(12)]
-    originals = [delivered(raw) for raw in raws]
+    originals = [read_email(raw) for raw in raws]
     rig.receive(*raws)
 
     summary, report = rig.poll()
@@ -188,7 +161,7 @@ def test_every_submission_in_a_batch_gets_one_acknowledgement_through_smtp(
         check_acknowledgement(rig, submitter, str(original["Message-ID"]), reference, issue_subject)
     others = [m for m in smtp_server.messages if not set(m.rcpt_tos) & issues.keys()]
     assert len(others) == 12 and all(m.rcpt_tos == (ADMIN,) for m in others)  # triage requests
-    assert folder_count(imap, "INBOX") == 0 and folder_count(imap, "Processed") == 12
+    assert imap.count("INBOX") == 0 and imap.count("Processed") == 12
 
     again, report = rig.poll()
     assert (again.new, again.replies, again.ignored, report.sent) == (0, 0, 0, 0)
@@ -200,7 +173,7 @@ def check_acknowledgement(rig: Rig, submitter: str, original_id: str, reference:
     [envelope] = rig.smtp.received_by(submitter)
     assert envelope.rcpt_tos == (submitter,)
     assert envelope.mail_from == GROUP
-    ack = delivered(envelope.data)
+    ack = read_email(envelope.data)
     assert REFERENCE.fullmatch(reference)
     assert header(ack, "Subject") == f"[{reference}] Received: {subject}"
     # On the wire: one Subject field that unfolds (and decodes) to exactly that.
@@ -338,9 +311,9 @@ def test_replies_thread_onto_their_issue_with_only_the_new_text(rig: Rig) -> Non
 
 
 def test_temporary_refusal_is_retried_and_delivered_once(
-    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer
 ) -> None:
-    rig = make_rig(tmp_path / "ws", imap, smtp_server, monkeypatch, backoff_seconds=600)
+    rig = make_rig(tmp_path / "ws", imap, smtp_server, backoff_seconds=600)
     smtp_server.fail(MORAG, 421, times=1)
     rig.receive(make_message(from_=MORAG_FROM))
 
@@ -403,14 +376,14 @@ def test_encoded_crlf_in_subject_cannot_add_a_bcc(rig: Rig) -> None:
     assert summary.new == 1
     [envelope] = rig.smtp.received_by(MORAG)
     assert envelope.rcpt_tos == (MORAG,)
-    ack = delivered(envelope.data)
+    ack = read_email(envelope.data)
     assert "Bcc" not in ack and raw_fields(envelope.data, "Bcc") == []
     assert len(ack.get_all("Subject") or []) == 1 and len(raw_fields(envelope.data, "Subject")) == 1
     assert header(ack, "Subject").startswith(f"[{reference_of(ack)}] Received: Hello")
     assert "\n" not in header(ack, "Subject") and "\r" not in header(ack, "Subject")
     for sent in rig.smtp.messages:  # the triage request to the administrator too
         assert "victim@evil.example" not in sent.rcpt_tos
-        assert "Bcc" not in delivered(sent.data)
+        assert "Bcc" not in read_email(sent.data)
 
 
 # --- 6. never answer a machine, never answer twice --------------------------------------------
@@ -448,7 +421,7 @@ def test_exchange_out_of_office_opens_nothing(rig: Rig) -> None:
         assert (row.kind, row.issue_id, row.detail["route"]) == ("automatic", None, "exchange-auto-reply")
         assert count(s, Issue) == 0 and count(s, OutboxMessage) == 0
     assert rig.smtp.messages == []
-    assert folder_count(rig.imap, "Processed") == 1
+    assert rig.imap.count("Processed") == 1
 
 
 def test_mail_from_our_own_address_opens_nothing(rig: Rig) -> None:
@@ -497,9 +470,9 @@ def test_forged_mailproc_header_is_ignored(rig: Rig) -> None:
 
 
 def test_daily_limit_stops_the_third_acknowledgement_to_one_address(
-    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer
 ) -> None:
-    rig = make_rig(tmp_path / "ws", imap, smtp_server, monkeypatch, auto_per_address_per_day=2)
+    rig = make_rig(tmp_path / "ws", imap, smtp_server, auto_per_address_per_day=2)
     topics = ("Discharge letters arriving late", "Referral rejected", "Bloods requested of GPs")
     rig.receive(*(make_message(from_=MORAG_FROM, subject=t, message_id=f"<limit-{i}@p>") for i, t in
                   enumerate(topics)))  # fmt: skip

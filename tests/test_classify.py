@@ -12,7 +12,7 @@ from mailproc.intake import classify as c
 from mailproc.intake.classify import ClassifyContext, Kind, classify, machine_reason, strip_reply_prefixes
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import parse
-from tests.mailfactory import ADMIN, GROUP, Attachment, make_dsn, make_message
+from tests.support.mail import ADMIN, GROUP, Attachment, make_dsn, make_message
 
 CTX = ClassifyContext(group_address=GROUP, admins=(ADMIN,), reference_prefix="IFG")
 REF = "IFG-2026-0042"

@@ -7,52 +7,37 @@ import mailbox
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
 
 from mailproc.store.db import MIGRATIONS
 from mailproc.store.models import Issue
-from tests.imapserver import ImapTestServer, free_port
-from tests.mailfactory import make_message
-from tests.samples import varied_message
-from tests.smtpserver import SmtpTestServer
-from tests.test_intake_e2e import append_all, folder_count, imap_workspace
-from tests.workspace import SECRET, Workspace, make_workspace
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import make_message, varied_message
+from tests.support.net import free_port, wait_until
+from tests.support.smtpserver import SmtpTestServer
+from tests.support.workspace import Workspace, imap_workspace, make_workspace
 
 
 def _start_watch(ws: Workspace) -> subprocess.Popen[str]:
     """`mailproc watch` in a child process; its log goes to `watch.log` in the workspace."""
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    command = [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"]
     with (ws.root / "watch.log").open("w") as log:
-        return subprocess.Popen(command, env=env, stderr=log, text=True)
+        return ws.start("watch", stderr=log)
 
 
 def _wait_for_log(ws: Workspace, text: str, timeout: float = 60) -> str:
     """The watch log once it contains `text` (on a loaded machine a start can take seconds)."""
-    deadline = time.monotonic() + timeout
-    while text not in (log := (ws.root / "watch.log").read_text()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return log
+    log = ws.root / "watch.log"
+    wait_until(lambda: text in log.read_text(), timeout)
+    return log.read_text()
 
 
 def _stop_watch(ws: Workspace, proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=20)
     return (ws.root / "watch.log").read_text()
-
-
-def _issue_count(ws: Workspace) -> int:
-    app = ws.app()
-    try:
-        with app.factory() as s:
-            return int(s.scalar(select(func.count()).select_from(Issue)) or 0)
-    finally:
-        app.engine.dispose()
 
 
 def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, imap: ImapTestServer) -> None:
@@ -64,18 +49,16 @@ def test_watch_processes_new_mail_and_stops_cleanly_on_sigterm(tmp_path: Path, i
     proc = _start_watch(ws)
     try:
         time.sleep(2)  # mail that arrives before the first pass is found by it; after it, IDLE wakes us
-        append_all(imap, [varied_message(i) for i in range(3)])
-        deadline = time.monotonic() + 30
-        while _issue_count(ws) < 3 and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert _issue_count(ws) == 3
+        imap.deliver([varied_message(i) for i in range(3)])
+        wait_until(lambda: ws.rows(Issue) >= 3, timeout=30, interval=0.3)
+        assert ws.rows(Issue) == 3
         err = _stop_watch(ws, proc)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "watch stopped" in err
-    assert folder_count(imap, "INBOX") == 0
+    assert imap.count("INBOX") == 0
 
 
 def test_same_message_under_a_new_source_key_is_not_logged_twice(tmp_path: Path) -> None:
@@ -88,7 +71,7 @@ def test_same_message_under_a_new_source_key_is_not_logged_twice(tmp_path: Path)
     box.add(raw)
     out = ws.cli("poll").stdout
     assert out.startswith("0 new issue(s)") and "1 already logged" in out
-    assert _issue_count(ws) == 1
+    assert ws.rows(Issue) == 1
 
 
 def test_issues_list_and_show_json(tmp_path: Path) -> None:
@@ -148,19 +131,11 @@ def test_backlog_import_logs_without_writing_to_anyone(tmp_path: Path) -> None:
         box.add(varied_message(i))
     out = ws.cli("poll", "--backlog").stdout
     assert out.startswith("4 new issue(s)") and "sent 0," in out
-    shown = json.loads(ws.cli("issues", "show", f"IFG-{_year(ws)}-0001", "--json").stdout)
+    shown = json.loads(ws.cli("issues", "show", f"IFG-{ws.year()}-0001", "--json").stdout)
     withheld = [e for e in shown["events"] if e["action"] == "ack-withheld"]
     assert withheld and "backlog" in withheld[0]["detail"]["reason"]
     box.add(varied_message(10))
     assert "sent 2," in ws.cli("poll").stdout  # new mail after the import: acknowledged and triaged
-
-
-def _year(ws: Workspace) -> int:
-    app = ws.app()
-    try:
-        return app.clock().year
-    finally:
-        app.engine.dispose()
 
 
 def test_watch_keeps_retrying_an_unreachable_mailbox_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from mailproc.outbound import outbox
 from mailproc.privacy import retention
 from mailproc.store.db import transaction
 from mailproc.store.models import Message, OutboxMessage, OutboxRecipient, Quarantined
-from tests.mailfactory import make_message
-from tests.workspace import make_workspace
+from tests.support.mail import make_message
+from tests.support.workspace import make_workspace
 
 THEN = datetime(2024, 2, 5, 9, 30, tzinfo=UTC)  # long before any real run of these tests
 

@@ -8,7 +8,7 @@ import pytest
 
 from mailproc.config import load
 from mailproc.errors import ConfigError
-from tests.workspace import make_workspace
+from tests.support.workspace import make_workspace
 
 
 def test_defaults_load(tmp_path: Path) -> None:

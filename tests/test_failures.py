@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import mailbox
 from pathlib import Path
 
 from sqlalchemy import select
 
 from mailproc.store.models import Event, Issue, OutboxMessage, Quarantined
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, Workspace, make_workspace
+from tests.support.mail import ADMIN, make_message, read_email
+from tests.support.workspace import make_workspace
 
 
 def test_message_failing_three_times_is_quarantined(tmp_path: Path) -> None:
@@ -22,9 +19,8 @@ def test_message_failing_three_times_is_quarantined(tmp_path: Path) -> None:
         '{% if "BOOM" in issue.subject %}{{ no_such_variable }}{% endif %}[{{ issue.reference }}] Received\n'
     )
     ws = make_workspace(tmp_path / "ws", group={"templates_dir": str(tmp_path / "override")})
-    box = mailbox.Maildir(ws.root / "inbox", create=True)
-    box.add(make_message(subject="BOOM goes the template", message_id="<boom@example.nhs.scot>"))
-    box.add(make_message(subject="An ordinary submission", message_id="<fine-1@example.nhs.scot>"))
+    ws.receive(make_message(subject="BOOM goes the template", message_id="<boom@example.nhs.scot>"))
+    ws.receive(make_message(subject="An ordinary submission", message_id="<fine-1@example.nhs.scot>"))
     first = ws.cli("poll", check=False)
     assert first.stdout.startswith("1 new issue(s)") and "1 failed (will retry)" in first.stdout
     assert first.returncode == 1 and "could not be processed" in first.stderr  # a failure of the work
@@ -47,34 +43,26 @@ def test_sender_we_could_not_answer_still_opens_an_issue(tmp_path: Path) -> None
     """An address the parser reads but no mail server would accept (an underscore in the
     host) must not make the acknowledgement fail the whole submission."""
     ws = make_workspace(tmp_path / "ws")
-    box = mailbox.Maildir(ws.root / "inbox", create=True)
-    box.add(make_message(from_="Dr X <dr.x@mail_host.example.nhs.uk>", message_id="<odd-1@example.nhs.scot>"))
+    ws.receive(
+        make_message(from_="Dr X <dr.x@mail_host.example.nhs.uk>", message_id="<odd-1@example.nhs.scot>")
+    )
     out = ws.cli("poll").stdout
     assert out.startswith("1 new issue(s)") and "0 quarantined" in out and "sent 1," in out  # triage only
-    shown = ws.cli("issues", "show", f"IFG-{_year(ws)}-0001", "--json").stdout
+    shown = ws.cli("issues", "show", f"IFG-{ws.year()}-0001", "--json").stdout
     assert "ack-withheld" in shown and "could not be trusted" in shown
-
-
-def _year(ws: Workspace) -> int:
-    app = ws.app()
-    try:
-        return app.clock().year
-    finally:
-        app.engine.dispose()
 
 
 def test_error_replies_to_an_admin_are_capped_per_day(tmp_path: Path) -> None:
     """An admin's auto-responder without Auto-Submitted answering every error: no loop."""
     ws = make_workspace(tmp_path / "ws")
-    box = mailbox.Maildir(ws.root / "inbox", create=True)
-    box.add(make_message(subject="Discharge letters late", message_id="<first@example.nhs.scot>"))
+    ws.receive(make_message(subject="Discharge letters late", message_id="<first@example.nhs.scot>"))
     ws.cli("poll")
     app = ws.app()
     with app.factory() as s:
         request = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "triage-request")).one()
-    tagged = email.message_from_bytes(request.raw, policy=email.policy.default)["Subject"]
+    tagged = read_email(request.raw)["Subject"]
     for i in range(25):
-        box.add(make_message(from_=ADMIN, subject=f"RE: {tagged}", body="I am away until Monday.\n",
+        ws.receive(make_message(from_=ADMIN, subject=f"RE: {tagged}", body="I am away until Monday.\n",
                              message_id=f"<away-{i}@example.nhs.scot>"))  # fmt: skip
     ws.cli("poll")
     with app.factory() as s:

@@ -17,8 +17,8 @@ from sqlalchemy import event, select, text
 from mailproc.errors import StorageUnavailable
 from mailproc.intake import runner
 from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined, SourceAttempt
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, Workspace, make_workspace
+from tests.support.mail import ADMIN, make_message
+from tests.support.workspace import Workspace, make_workspace
 
 
 def _limit_pages(ws: Workspace, spare_pages: int) -> Any:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -16,38 +14,9 @@ from sqlalchemy import func, select, update
 
 from mailproc.store.db import transaction
 from mailproc.store.models import Issue, Message, OutboxMessage, Quarantined
-from tests.imapserver import ImapTestServer
-from tests.mailfactory import many_parts, nested_multipart
-from tests.samples import varied_message
-from tests.workspace import SECRET, Workspace, make_workspace
-
-
-def imap_workspace(root: Path, imap: ImapTestServer, db_url: str | None = None, **extra: object) -> Workspace:
-    os.environ["MAILPROC_IMAP_PASSWORD"] = imap.password
-    intake = {"source": "imap", **extra}
-    settings = {
-        "host": imap.host,
-        "port": imap.port,
-        "security": "none",
-        "username": imap.username,
-        "batch_size": 50,
-    }
-    return make_workspace(root, db_url=db_url, intake=intake, intake__imap=settings)
-
-
-def append_all(imap: ImapTestServer, messages: list[bytes]) -> None:
-    client = imap.client()
-    for raw in messages:
-        client.append("INBOX", raw)
-    client.logout()
-
-
-def folder_count(imap: ImapTestServer, folder: str) -> int:
-    client = imap.client()
-    try:
-        return int(client.select_folder(folder, readonly=True)[b"EXISTS"])
-    finally:
-        client.logout()
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import many_parts, message_id, nested_multipart, varied_message
+from tests.support.workspace import Workspace, imap_workspace
 
 
 def counts(ws: Workspace) -> tuple[int, int, int]:
@@ -63,22 +32,22 @@ def counts(ws: Workspace) -> tuple[int, int, int]:
 @pytest.mark.slow
 def test_500_messages_each_logged_once(tmp_path: Path, imap: ImapTestServer) -> None:
     ws = imap_workspace(tmp_path / "ws", imap)
-    append_all(imap, [varied_message(i) for i in range(500)])
+    imap.deliver([varied_message(i) for i in range(500)])
     first = ws.cli("poll")
     assert first.stdout.startswith("500 new issue(s)"), first.stdout
     assert "sent 1000, retrying 0, failed 0" in first.stdout  # every ack and triage request, not a batch
     assert counts(ws) == (500, 500, 500)
-    assert folder_count(imap, "INBOX") == 0
-    assert folder_count(imap, "Processed") == 500
+    assert imap.count("INBOX") == 0
+    assert imap.count("Processed") == 500
     second = ws.cli("poll")
     assert second.stdout.startswith("0 new issue(s), 0 reply(ies), 0 command(s), 0 ignored, 0 quarantined")
     assert counts(ws) == (500, 500, 500)
-    assert folder_count(imap, "Processed") == 500
+    assert imap.count("Processed") == 500
 
 
 def test_postgresql_poll(tmp_path: Path, imap: ImapTestServer, db_url: str) -> None:
     ws = imap_workspace(tmp_path / "ws", imap, db_url=db_url)
-    append_all(imap, [varied_message(i) for i in range(40)])
+    imap.deliver([varied_message(i) for i in range(40)])
     ws.cli("poll")
     assert counts(ws) == (40, 40, 40)
     app = ws.app()
@@ -87,36 +56,28 @@ def test_postgresql_poll(tmp_path: Path, imap: ImapTestServer, db_url: str) -> N
     assert refs == list(range(1, 41))  # gap-free
 
 
-def _poll_process(ws: Workspace) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    return subprocess.Popen(
-        [sys.executable, "-m", "mailproc", "-q", "--config", str(ws.config), "poll"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
 @pytest.mark.slow
 def test_sigkill_during_poll_loses_and_duplicates_nothing(tmp_path: Path, imap: ImapTestServer) -> None:
     total = 120
-    ws = imap_workspace(tmp_path / "ws", imap, max_attempts=50)
-    append_all(imap, [varied_message(i) for i in range(total)])
+    ws = imap_workspace(tmp_path / "ws", imap, intake={"max_attempts": 50})
+    imap.deliver([varied_message(i) for i in range(total)])
     ws.cli("db", "upgrade")
     rng = random.Random(20261121)
     kills = 0
     while kills < 12:
-        proc = _poll_process(ws)
+        proc = ws.start("-q", "poll", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.3, 2.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait()
-        if folder_count(imap, "INBOX") == 0:
-            append_all(imap, [varied_message(total + kills * 10 + j) for j in range(10)])
+        if imap.count("INBOX") == 0:
+            imap.deliver([varied_message(total + kills * 10 + j) for j in range(10)])
             total += 10
     ws.cli("poll")
     ws.cli("poll")
-    assert folder_count(imap, "INBOX") == 0
-    assert folder_count(imap, "Processed") == total
+    assert imap.count("INBOX") == 0
+    assert imap.count("Processed") == total
     issues, messages, acks = counts(ws)
     assert (issues, messages, acks) == (total, total, total)
     # A delivery killed mid-send is held back (so a slow send is never doubled); once the
@@ -127,27 +88,20 @@ def test_sigkill_during_poll_loses_and_duplicates_nothing(tmp_path: Path, imap: 
         s.execute(update(OutboxMessage).values(next_attempt_at=app.clock() - timedelta(seconds=1)))
     app.engine.dispose()
     ws.cli("send")
-    ids = [_message_id(p) for p in (ws.root / "outbox" / "new").iterdir()]
+    ids = [message_id(raw) for raw in ws.sent()]
     assert len(ids) == len(set(ids)) == 2 * total  # an acknowledgement and a triage request each
 
 
-def _message_id(path: Path) -> str:
-    for line in path.read_bytes().split(b"\n"):
-        if line.lower().startswith(b"message-id:"):
-            return line.split(b":", 1)[1].strip().decode()
-    raise AssertionError(f"{path} has no Message-ID")
-
-
 def test_malformed_and_oversize_are_quarantined_with_reason(tmp_path: Path, imap: ImapTestServer) -> None:
-    ws = imap_workspace(tmp_path / "ws", imap, max_message_bytes=200_000)
+    ws = imap_workspace(tmp_path / "ws", imap, intake={"max_message_bytes": 200_000})
     good = [varied_message(i) for i in range(6)]
     oversize = varied_message(99).replace(b"Regards", b"Regards\r\n" + b"x" * 76 * 4000)
     bad = [b"no headers here, only text\r\n", nested_multipart(100), many_parts(3000), oversize]
-    append_all(imap, [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3], bad[3], good[4], good[5]])
+    imap.deliver([good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3], bad[3], good[4], good[5]])
     out = ws.cli("poll").stdout
     assert out.startswith("6 new issue(s)") and "4 quarantined" in out, out
-    assert folder_count(imap, "Quarantine") == 4
-    assert folder_count(imap, "INBOX") == 0
+    assert imap.count("Quarantine") == 4
+    assert imap.count("INBOX") == 0
     app = ws.app()
     with app.factory() as s:
         reasons = sorted(q.reason for q in s.scalars(select(Quarantined)))

@@ -22,7 +22,8 @@ from mailproc.intake.parsing.parser import parse
 from mailproc.intake.sources.maildir import MaildirSource
 from mailproc.store.messages import stored_sender
 from mailproc.store.models import Issue, Message, OutboxMessage, Quarantined
-from tests.workspace import Workspace, make_workspace
+from tests.support.corpus import corpus_dir
+from tests.support.workspace import Workspace, make_workspace
 
 MACHINE_CATEGORIES = ("bounce_or_auto", "autoreply")
 NOT_BOUNCES = "sisimai-set-of-emails/maildir/not"
@@ -31,11 +32,6 @@ NOT_BOUNCES = "sisimai-set-of-emails/maildir/not"
 # (Return-Path: <>, Auto-Submitted: auto-replied, From: postmaster@, "automatic bounce
 # notification" in the body). Answering it would mail a postmaster, so it must be automatic.
 MISFILED_BOUNCE = f"{NOT_BOUNCES}/rb-issue-368-bug.eml"
-
-
-def corpus_dir() -> Path:
-    override = os.environ.get("MAILPROC_CORPUS")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 @dataclass(frozen=True)
@@ -89,8 +85,6 @@ def files_in(folder: Path) -> int:
 @pytest.mark.corpus
 def test_real_bounces_and_auto_replies_are_logged_never_answered(tmp_path: Path) -> None:
     corpus = corpus_dir()
-    if not (corpus / "MANIFEST.csv").is_file():
-        pytest.skip(f"no corpus at {corpus} (set MAILPROC_CORPUS to the shared corpus directory)")
     ws = make_workspace(tmp_path / "ws")
     inbox = fill_inbox(corpus, ws.root / "inbox")
 

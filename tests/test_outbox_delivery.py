@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from mailproc.outbound.transports import RecipientResult, make_transport
 from mailproc.store.db import make_engine, session_factory, transaction, upgrade
 from mailproc.store.models import OutboxMessage, utcnow
 from mailproc.vocabulary import make_message_id
-from tests.smtpserver import SmtpTestServer
+from tests.support.smtpserver import SmtpTestServer
 
 SENDER = "ifg@example.nhs.scot"
 GP, NURSE = "gp@example.org", "nurse@example.org"
@@ -297,14 +297,6 @@ def test_enqueue_refuses_bad_recipients(factory: sessionmaker[Session]) -> None:
             )
         with pytest.raises(ValueError):
             outbox.enqueue(session, issue_id=None, template="t", message=msg, recipients=[], now=utcnow())
-
-
-@pytest.fixture
-def auth_server() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(login=("ifg", "s3cret"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_a_batch_shares_one_connection_and_one_login(

@@ -21,7 +21,7 @@ from mailproc.privacy.detector import (
     redact,
     redaction_label,
 )
-from tests.pid_samples import (
+from tests.support.pid_samples import (
     SPACINGS,
     Sample,
     all_ddmmyy,

@@ -6,7 +6,6 @@ import dataclasses
 import email
 import email.policy
 import logging
-import mailbox
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -19,14 +18,11 @@ from mailproc.intake import runner as service
 from mailproc.privacy import retention
 from mailproc.privacy.detector import find_pid
 from mailproc.store.models import Attachment, Event, Issue, Message, OutboxMessage, PidFinding
-from mailproc.triage.apply import Actor, apply_commands
-from mailproc.triage.commands import vocabulary
-from mailproc.triage.grammar import parse_cli
-from tests.mailfactory import Attachment as Attach
-from tests.mailfactory import make_message
-from tests.workspace import make_workspace
+from tests.support.mail import Attachment as Attach
+from tests.support.mail import make_message
+from tests.support.pid_samples import CHI
+from tests.support.workspace import Workspace, make_workspace, triage
 
-CHI = "0101011237"  # valid CHI: 01 Jan 1901/2001, modulus-11 check digit 7
 SPELLINGS = ("0101011237", "010 101 1237", "010101 1237", "010-101-1237")
 SUBMITTER = "gp@example-practice.scot.nhs.uk"
 
@@ -40,29 +36,28 @@ def _digits_in(raw: bytes) -> bool:
     return any(CHI in "".join(ch for ch in chunk if ch.isdigit()) for chunk in [*parts, *headers])
 
 
-def _submit(app: App, inbox: Path, spelling: str, n: int) -> None:
+def _submit(ws: Workspace, spelling: str, n: int) -> None:
     body = f"Patient CHI {spelling} was discharged without a letter.\nThe ward did not phone.\n"
     raw = make_message(
         from_=f"Dr GP <{SUBMITTER.replace('@', f'+{n}@')}>", subject=f"Missing letter {n}, CHI {spelling}",
         body=body, message_id=f"<pid-{n}@example.nhs.scot>",
         attachments=[Attach(f"letter for {spelling}.pdf", b"%PDF-1.4 test", "application/pdf")],
     )  # fmt: skip
-    mailbox.Maildir(inbox, create=True).add(raw)
+    ws.receive(raw)
 
 
 def _close_all(app: App, outcome: str) -> None:
-    with app.factory() as session, session.begin():
-        for issue in session.scalars(select(Issue)):
-            commands = [parse_cli(["DELEGATE", "prescribing"], vocabulary(app), app.clock().date())]
-            commands.append(parse_cli(["CLOSE", *outcome.split()], vocabulary(app), app.clock().date()))
-            apply_commands(app, session, issue, commands, Actor("admin@example.nhs.scot", f"cli:{issue.id}"))
+    with app.factory() as session:
+        references = list(session.scalars(select(Issue.reference)))
+    for reference in references:
+        triage(app, reference, "DELEGATE prescribing", f"CLOSE {outcome}")
 
 
 def test_chi_number_never_leaves_the_core(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     ws = make_workspace(tmp_path / "ws")
     app = ws.app()
     for n, spelling in enumerate(SPELLINGS):
-        _submit(app, ws.root / "inbox", spelling, n)
+        _submit(ws, spelling, n)
     with caplog.at_level(logging.DEBUG):
         service.poll_once(app)
     # The administrator typed the number into the outcome too: the gate still removes it.
@@ -78,8 +73,8 @@ def test_chi_number_never_leaves_the_core(tmp_path: Path, caplog: pytest.LogCapt
     assert {"acknowledgement", "triage-request", "delegated", "outcome"} <= templates
     leaked = [o.template for o in outgoing if _digits_in(o.raw)]
     assert leaked == [], f"CHI digits in outgoing {leaked}"
-    for path in (ws.root / "outbox" / "new").iterdir():
-        assert CHI not in "".join(ch for ch in path.read_text(errors="replace") if ch.isdigit())
+    for raw in ws.sent():
+        assert CHI not in "".join(ch for ch in raw.decode(errors="replace") if ch.isdigit())
     acks = [o for o in outgoing if o.template == "acknowledgement"]
     assert all(b"patient-identifiable information" in a.raw for a in acks)
     # Findings say where, never what; the original stays for the administrator.
@@ -96,7 +91,7 @@ def test_chi_number_never_leaves_the_core(tmp_path: Path, caplog: pytest.LogCapt
 def test_admins_may_opt_out_of_redaction(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", privacy={"redact_for_admins": False})
     app = ws.app()
-    _submit(app, ws.root / "inbox", CHI, 1)
+    _submit(ws, CHI, 1)
     service.poll_once(app)
     with app.factory() as session:
         by_template = {o.template: o.raw for o in session.scalars(select(OutboxMessage))}
@@ -108,7 +103,7 @@ def test_purge_removes_old_raw_mail_but_keeps_held_issues(tmp_path: Path) -> Non
     ws = make_workspace(tmp_path / "ws", privacy={"retention_days": 30})
     app = ws.app()
     for n in range(3):
-        _submit(app, ws.root / "inbox", CHI, n)
+        _submit(ws, CHI, n)
     service.poll_once(app)
     ws.cli("issues", "hold", f"IFG-{app.clock().year}-0002")
     later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=31))

@@ -20,10 +20,9 @@ from mailproc.store import attempts, messages
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined, SourceAttempt
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, make_workspace
-
-CHI = "0101011237"  # valid CHI: 01 Jan 1901/2001, modulus-11 check digit 7
+from tests.support.mail import ADMIN, make_message
+from tests.support.pid_samples import CHI
+from tests.support.workspace import make_workspace
 
 
 def _digits(text: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import itertools
-import mailbox
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -25,13 +24,10 @@ from mailproc.governance.register import build_register
 from mailproc.intake import runner as service
 from mailproc.privacy.detector import find_pid
 from mailproc.store.models import Issue
-from mailproc.triage.apply import Actor, apply_commands
-from mailproc.triage.commands import vocabulary
-from mailproc.triage.grammar import parse_cli
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, Workspace, make_workspace
+from tests.support.mail import make_message
+from tests.support.pid_samples import CHI
+from tests.support.workspace import Workspace, make_workspace, triage
 
-CHI = "0101011237"  # valid CHI (modulus-11 check digit 7), as in test_privacy_e2e
 SPELLINGS = ("0101011237", "010 101 1237", "010101 1237")
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # GMT: London time equals UTC in early March
 SUBMITTER = "Dr Hidden Submitter <hidden.submitter@practice.example>"
@@ -56,7 +52,7 @@ def _at(app: App, when: datetime) -> App:
 def _submit(ws: Workspace, subject: str, body: str = BODY, sender: str = SUBMITTER) -> None:
     n = next(_calls)
     raw = make_message(from_=sender, subject=subject, body=body, message_id=f"<rr-{n}@practice.example>")
-    mailbox.Maildir(ws.root / "inbox", create=True).add(raw)
+    ws.receive(raw)
 
 
 def _refs(app: App) -> dict[str, str]:
@@ -66,12 +62,7 @@ def _refs(app: App) -> dict[str, str]:
 
 
 def _triage(app: App, reference: str, when: datetime, *words: str) -> None:
-    later = _at(app, when)
-    with later.factory() as session, session.begin():
-        issue = session.scalars(select(Issue).where(Issue.reference == reference)).one()
-        command = parse_cli(list(words), vocabulary(later), when.date())
-        actor = Actor(ADMIN, f"cli:test-{next(_calls)}")
-        apply_commands(later, session, issue, [command], actor)
+    triage(_at(app, when), reference, " ".join(words))
 
 
 def _site_files(site: Path) -> Iterator[tuple[Path, str]]:

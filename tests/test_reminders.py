@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import mailbox
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,26 +11,20 @@ from sqlalchemy import select
 from mailproc.governance import reminders
 from mailproc.intake import runner as service
 from mailproc.store.models import Event, Issue, OutboxMessage
-from mailproc.triage.apply import Actor, apply_commands
-from mailproc.triage.commands import vocabulary
-from mailproc.triage.grammar import parse_cli
-from tests.samples import varied_message
-from tests.workspace import ADMIN, make_workspace
+from tests.support.mail import ADMIN, varied_message
+from tests.support.workspace import make_workspace, triage
 
 
 def test_overdue_delegation_and_waiting_digest(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     app = ws.app()
-    box = mailbox.Maildir(ws.root / "inbox", create=True)
-    for i in range(3):
-        box.add(varied_message(i))
+    ws.receive(*(varied_message(i) for i in range(3)))
     service.poll_once(app)
     due = (app.clock() + timedelta(days=5)).date().isoformat()
-    with app.factory() as session, session.begin():
-        issue = session.scalars(select(Issue).order_by(Issue.id)).first()
-        assert issue is not None
-        cmd = parse_cli(["DELEGATE", "prescribing", "by", due], vocabulary(app), app.clock().date())
-        apply_commands(app, session, issue, [cmd], Actor(ADMIN, "cli:test"))
+    with app.factory() as session:
+        first = session.scalars(select(Issue.reference).order_by(Issue.id)).first()
+    assert first is not None
+    triage(app, first, f"DELEGATE prescribing by {due}")
     assert reminders.remind(app) == reminders.ReminderReport(delegations=0, waiting=0)
 
     later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=6))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from mailproc.intake.replytrim import split_reply, visible_reply
+from tests.support.corpus import corpus_dir, load_benchmark
 
 # --- Outlook desktop -------------------------------------------------------------------------
 
@@ -364,21 +361,29 @@ _texts = st.one_of(
 @given(_texts)
 def test_output_lines_come_from_the_input(text: str) -> None:
     visible = visible_reply(text)
+    kept = [line for line in visible.split("\n") if line.strip()]
+    event("some lines kept" if kept else "nothing kept")
+    event("some lines dropped" if len(kept) < len(_lines(text)) else "nothing dropped")
     assert isinstance(visible, str)
     assert visible == visible.strip("\n")
-    for line in visible.split("\n"):
-        if line.strip():
-            assert line in text
+    for line in kept:
+        # Whole lines of the input, unaltered (a substring check would let a trimmed line pass).
+        assert line in _lines(text)
 
 
 @settings(max_examples=400, deadline=None)
 @given(_texts)
 def test_visible_and_rest_cover_the_input(text: str) -> None:
     visible, rest = split_reply(text)
+    event("both parts hold lines" if visible.strip() and rest.strip() else "one part is empty")
     covered = set(visible.split("\n")) | set(rest.split("\n"))
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in _lines(text):
         if line.strip():
             assert line in covered
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 # --- the shared corpus ------------------------------------------------------------------------
@@ -388,22 +393,10 @@ def test_visible_and_rest_cover_the_input(text: str) -> None:
 _CORPUS_MIN_EXACT_RATE = 0.90
 
 
-def _load_benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "reply_trim_corpus.py"
-    spec = importlib.util.spec_from_file_location("reply_trim_corpus", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.corpus
 def test_corpus_exact_match_rate() -> None:
-    bench = _load_benchmark()
-    root = bench.corpus_dir()
-    if not (root / "MANIFEST.csv").is_file():
-        pytest.skip(f"reply corpus not found at {root} (set MAILPROC_CORPUS)")
+    root = corpus_dir()
+    bench = load_benchmark("reply_trim_corpus")
     tally = bench.run(visible_reply, root)
     assert tally.total >= 100, "the corpus lost its reply fixtures"
     assert tally.exact_rate >= _CORPUS_MIN_EXACT_RATE, bench.report(tally, show_failures=True)

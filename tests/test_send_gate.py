@@ -25,8 +25,8 @@ from mailproc.store.models import Event, Issue, OutboxMessage
 from mailproc.triage.apply import Actor, apply_commands
 from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, GROUP, make_workspace
+from tests.support.mail import ADMIN, GROUP, make_message
+from tests.support.workspace import make_workspace
 
 
 def test_ack_to_our_own_address_is_withheld_with_the_real_reason(tmp_path: Path) -> None:

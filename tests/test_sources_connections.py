@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.imapserver import ImapTestServer, intake_tables
-from tests.samples import varied_message
-from tests.workspace import SECRET, Workspace, make_workspace
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import varied_message
+from tests.support.net import wait_until
+from tests.support.workspace import Workspace, intake_tables, make_workspace
 
 
 def fresh_account(server: ImapTestServer, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -24,15 +23,6 @@ def fresh_account(server: ImapTestServer, monkeypatch: pytest.MonkeyPatch) -> st
     user = f"count-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("MAILPROC_IMAP_PASSWORD", server.password)
     return user
-
-
-def wait_until(condition: object, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_one_poll_logs_in_once(
@@ -50,9 +40,7 @@ def test_one_poll_logs_in_once(
 
 
 def start_watch(ws: Workspace) -> subprocess.Popen[str]:
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    command = [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"]
-    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    return ws.start("watch", stderr=subprocess.PIPE)
 
 
 def test_watch_logs_in_once_per_connection(

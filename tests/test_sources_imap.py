@@ -19,7 +19,9 @@ from mailproc.config import ImapSettings, IntakeSettings
 from mailproc.errors import SourceError
 from mailproc.intake.sources.factory import open_source
 from mailproc.intake.sources.imap import ImapSource
-from tests.imapserver import ImapTestServer, MemoryCursor, free_port
+from tests.support.cursors import MemoryCursor
+from tests.support.imapserver import ImapTestServer
+from tests.support.net import free_port
 
 BATCH = 7  # small, so a handful of messages crosses batch borders
 

@@ -16,9 +16,10 @@ from mailproc.config import ImapSettings
 from mailproc.intake.sources.base import KEY_MAX
 from mailproc.intake.sources.imap import ImapSource
 from mailproc.intake.sources.maildir import MaildirSource
-from tests.imapserver import ImapTestServer, MemoryCursor, intake_tables
-from tests.samples import varied_message
-from tests.workspace import make_workspace
+from tests.support.cursors import MemoryCursor
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import varied_message
+from tests.support.workspace import intake_tables, make_workspace
 
 UIDVALIDITY = 1_700_000_001
 

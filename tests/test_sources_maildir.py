@@ -13,7 +13,7 @@ from mailproc.config import IntakeSettings
 from mailproc.errors import SourceError
 from mailproc.intake.sources.factory import open_source
 from mailproc.intake.sources.maildir import MaildirSource
-from tests.imapserver import MemoryCursor
+from tests.support.cursors import MemoryCursor
 
 LIMIT = 4096
 

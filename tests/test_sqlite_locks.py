@@ -16,7 +16,7 @@ from mailproc.store import queries
 from mailproc.store.cursors import DbCursorStore
 from mailproc.store.db import transaction
 from mailproc.store.models import SourceCursor
-from tests.workspace import make_workspace
+from tests.support.workspace import make_workspace
 
 PATIENCE = 5.0  # seconds; a blocked call waits for the busy timeout (30 s) instead
 

@@ -4,7 +4,6 @@ why (the command's exit status and last stderr line), never the command line its
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,8 +12,9 @@ from mailproc.config.access_tokens import TokenCommandError, token_from_command
 from mailproc.errors import SourceError, TransportError
 from mailproc.intake.sources.imap import ImapSource
 from mailproc.outbound.transports.smtp import SmtpTransport
-from tests.imapserver import ImapTestServer, MemoryCursor
-from tests.smtpserver import SmtpTestServer
+from tests.support.cursors import MemoryCursor
+from tests.support.imapserver import ImapTestServer
+from tests.support.smtpserver import SmtpTestServer
 
 # A command line may carry a client secret: it must never reach a log or an error.
 FAILING = "sh -c 'echo token service unavailable >&2; exit 3' client-secret-xyz"
@@ -34,14 +34,6 @@ def smtp_settings(server: SmtpTestServer, command: str) -> SmtpSettings:
         host=server.host, port=server.port, security="none", username="ifg", auth="xoauth2",
         password=None, token_command=command, timeout=10,
     )  # fmt: skip
-
-
-@pytest.fixture
-def auth_server() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(login=("ifg", "s3cret"), oauth_token="tok-123")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_imap_token_failure_names_the_key_and_the_reason(imap: ImapTestServer) -> None:

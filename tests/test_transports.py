@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import mailbox
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from mailproc.errors import TransportError
 from mailproc.outbound.transports import RecipientResult, make_transport
 from mailproc.outbound.transports.maildir import MaildirTransport
 from mailproc.outbound.transports.smtp import SmtpTransport, status_for
-from tests.smtpserver import SmtpTestServer, free_port
+from tests.support.net import free_port
+from tests.support.smtpserver import SmtpTestServer
 
 RAW = b"From: ifg@example.nhs.scot\r\nTo: gp@example.org\r\nSubject: hi\r\n\r\nHello\r\n"
 GP = "gp@example.org"
@@ -34,14 +34,6 @@ def smtp_settings(port: int, **changes: object) -> SmtpSettings:
         timeout=10,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def auth_server() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(login=("ifg", "s3cret"), oauth_token="tok-123")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_status_mapping() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from mailproc.triage.auth import AuthDecision, check_authentication_results, check_sender
@@ -190,11 +190,41 @@ def test_malformed_headers_are_refused(junk: str) -> None:
     assert not judge(junk).ok
 
 
-@given(st.lists(st.text(max_size=120), max_size=4))
+# Random text never names our server, so it stops at the authserv-id; headers from ours (and
+# from others) with verdicts, comments, quotes and junk in them reach the parser and the verdict.
+_CLAUSES = st.one_of(
+    st.sampled_from(
+        [
+            f"dmarc=pass header.from={DOMAIN}",
+            f'dmarc=pass header.from="{DOMAIN}"',
+            f"dmarc=fail header.from={DOMAIN}",
+            "dmarc=pass header.from=evil.example",
+            f"dkim=pass header.d={DOMAIN}",
+            f"dkim=pass header.i=@mail.{DOMAIN}",
+            "dkim=pass header.d=evil.example",
+            f"dkim=fail header.d={DOMAIN}",
+            "spf=pass smtp.mailfrom=evil.example",
+            "dkim=none",
+            "(a comment; dmarc=pass)",
+            'reason="a; b"',
+        ]
+    ),
+    st.text(max_size=40),
+)
+_OUR_HEADERS = st.tuples(
+    st.sampled_from([OURS, OURS.upper(), f'"{OURS}"', f"{OURS} 1", "mx.elsewhere.example"]),
+    st.lists(_CLAUSES, max_size=4),
+).map(lambda head: "; ".join([head[0], *head[1]]))
+
+
+@given(st.lists(st.text(max_size=120) | _OUR_HEADERS, max_size=4))
 def test_arbitrary_headers_never_raise(headers: list[str]) -> None:
     decision = check_authentication_results(headers, OURS, DOMAIN)
+    event(decision.reason.split(" for ")[0])
     assert isinstance(decision.ok, bool)
     assert decision.admin is None
+    # Fail closed: only a header from our own server that says "pass" can let a command in.
+    assert not decision.ok or any(OURS in h.lower() and "pass" in h.lower() for h in headers)
 
 
 def test_hostile_long_header_is_cheap() -> None:

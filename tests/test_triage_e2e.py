@@ -10,25 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mailproc.store.models import utcnow
-from tests.imapserver import ImapTestServer
-from tests.mailfactory import CLINICIAN, Attachment, make_message
-from tests.smtpserver import Delivered, SmtpTestServer
-from tests.triagedesk import (
+from tests.support.mail import ADMIN, CLINICIAN, GROUP, Attachment, make_message, message_id
+from tests.support.smtpserver import Delivered
+from tests.support.triagedesk import (
     STYLES,
     Desk,
+    DeskFactory,
     Received,
     Style,
     apple_mail,
     gmail,
-    message_id,
     outlook_desktop,
     outlook_mobile,
     read,
@@ -36,38 +33,12 @@ from tests.triagedesk import (
     submission,
     with_extra_headers,
 )
-from tests.workspace import ADMIN, GROUP
 
 LEAD = "lead@example.nhs.scot"
 SUBMITTER_1 = "clinician1@practice.example.nhs.scot"
 SUBMITTER_2 = "clinician2@practice.example.nhs.scot"
 LIST_ADDRESSES = ("gp-subgroup@example.nhs.scot", "cmg@example.nhs.scot", "cmg2@example.nhs.scot")
 UNCHANGED = {"status": "awaiting-triage", "area": None, "priority": "medium", "outcome": None}
-
-DeskFactory = Callable[..., Desk]
-
-
-@pytest.fixture
-def new_desk(
-    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[DeskFactory]:
-    """Make desks (a workspace on the real IMAP and SMTP servers) with config overrides."""
-    monkeypatch.setenv("MAILPROC_IMAP_PASSWORD", imap.password)
-    made: list[Desk] = []
-
-    def make(db_url: str | None = None, **tables: dict[str, Any]) -> Desk:
-        desk = Desk(tmp_path / f"ws{len(made)}", imap, smtp_server, db_url, **tables)
-        made.append(desk)
-        return desk
-
-    yield make
-    for desk in made:
-        desk.close()
-
-
-@pytest.fixture
-def desk(new_desk: DeskFactory) -> Desk:
-    return new_desk()
 
 
 def only(messages: list[Delivered], to: str) -> Received:

@@ -9,29 +9,26 @@ and send nothing to any address that is not an allow-listed administrator.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mailproc.triage.tokens import make_token
-from tests.imapserver import ImapTestServer
-from tests.smtpserver import SmtpTestServer
-from tests.triagedesk import (
+from tests.support.mail import ADMIN, message_id
+from tests.support.triagedesk import (
     Desk,
+    DeskFactory,
     Received,
     gmail,
-    message_id,
     outlook_desktop,
     read,
     recipients,
     submission,
     with_extra_headers,
 )
-from tests.workspace import ADMIN
 
 OUR_MX = "mx.example.nhs.scot"
 ENFORCING: dict[str, Any] = {"require_authentication_results": True, "authserv_id": OUR_MX}
@@ -87,7 +84,7 @@ class Spoof:
     build: Callable[[Issues], bytes]
     reason: str  # what the recorded reason must say
     answer_admin: bool  # the claimed sender is an admin whose real mailbox is told why
-    triage: dict[str, Any] | None = None
+    triage: dict[str, Any] = field(default_factory=dict)
 
 
 def _wrong_token(issues: Issues) -> bytes:
@@ -164,23 +161,6 @@ NOT_ADMINS: dict[str, tuple[Callable[[Issues], bytes], str]] = {
 }
 
 
-@pytest.fixture
-def open_desk(
-    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Desk]]:
-    monkeypatch.setenv("MAILPROC_IMAP_PASSWORD", imap.password)
-    made: list[Desk] = []
-
-    def make(triage: dict[str, Any] | None = None) -> Desk:
-        desk = Desk(tmp_path / f"ws{len(made)}", imap, smtp_server, triage=triage or {})
-        made.append(desk)
-        return desk
-
-    yield make
-    for desk in made:
-        desk.close()
-
-
 def two_issues(desk: Desk) -> Issues:
     target, other = desk.submit(submission(1), submission(2))
     return Issues(desk, target, other, desk.request(target), desk.request(other))
@@ -188,10 +168,10 @@ def two_issues(desk: Desk) -> Issues:
 
 @pytest.mark.parametrize("case", SPOOFS)
 def test_spoofed_command_is_refused_logged_and_answered_to_no_outsider(
-    open_desk: Callable[..., Desk], case: str
+    new_desk: DeskFactory, case: str
 ) -> None:
     spoof = SPOOFS[case]
-    desk = open_desk(spoof.triage)
+    desk = new_desk(triage=spoof.triage)
     issues = two_issues(desk)
     before = desk.issue(issues.target)
     queued_before = len(desk.queued())
@@ -225,9 +205,9 @@ def test_spoofed_command_is_refused_logged_and_answered_to_no_outsider(
         assert sent == []
 
 
-def test_dmarc_pass_from_our_own_server_is_accepted(open_desk: Callable[..., Desk]) -> None:
+def test_dmarc_pass_from_our_own_server_is_accepted(new_desk: DeskFactory) -> None:
     """The enforcing configuration of the DMARC cases above does accept a genuine command."""
-    desk = open_desk(ENFORCING)
+    desk = new_desk(triage=ENFORCING)
     issues = two_issues(desk)
     genuine = _with_results(
         f"{OUR_MX}; spf=pass smtp.mailfrom=example.nhs.scot; dmarc=pass header.from=example.nhs.scot"
@@ -241,9 +221,9 @@ def test_dmarc_pass_from_our_own_server_is_accepted(open_desk: Callable[..., Des
     assert desk.quarantined() == [] and desk.folder("Quarantine") == []
 
 
-def test_a_colleagues_plain_reply_in_the_thread_is_never_a_command(open_desk: Callable[..., Desk]) -> None:
+def test_a_colleagues_plain_reply_in_the_thread_is_never_a_command(new_desk: DeskFactory) -> None:
     """Without the tag, a non-admin's reply naming our triage Message-ID is threaded, not obeyed."""
-    desk = open_desk()
+    desk = new_desk()
     issues = two_issues(desk)
     reply = gmail(issues.request, "ACCEPT prescribing", from_=COLLEAGUE, keep_tag=False)
     desk.deliver(reply)

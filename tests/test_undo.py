@@ -26,8 +26,8 @@ from mailproc.store.models import Issue, OutboxMessage
 from mailproc.triage.apply import Actor, Applied, TriageRefused, apply_commands
 from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, Workspace, make_workspace
+from tests.support.mail import ADMIN, make_message
+from tests.support.workspace import Workspace, make_workspace
 
 LEAD = "lead@example.nhs.scot"
 SUBMITTER = "clinician1@practice.example.nhs.scot"

@@ -6,43 +6,21 @@ waiting: delivery runs for a bounded time, intake takes its turn, delivery goes 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from mailproc.intake.runner import DELIVER_BETWEEN_SECONDS
 from mailproc.store.models import Issue, OutboxMessage
-from tests.imapserver import ImapTestServer, intake_tables
-from tests.samples import varied_message
-from tests.smtpserver import SmtpTestServer
-from tests.workspace import SECRET, Workspace, make_workspace
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import varied_message
+from tests.support.net import wait_until
+from tests.support.smtpserver import SmtpTestServer
+from tests.support.workspace import intake_tables, make_workspace
 
 SEND_SECONDS = 0.5  # per message at the SMTP server: 60 messages take 30 s
-
-
-def rows(ws: Workspace, model: type[Issue] | type[OutboxMessage]) -> int:
-    app = ws.app()
-    try:
-        with app.factory() as s:
-            return int(s.scalar(select(func.count()).select_from(model)) or 0)
-    finally:
-        app.engine.dispose()
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_new_mail_is_taken_in_while_a_long_outbox_drains(
@@ -59,17 +37,15 @@ def test_new_mail_is_taken_in_while_a_long_outbox_drains(
     ws.cli("db", "upgrade")
     smtp_server.slow_data(SEND_SECONDS)
     imap.deliver([varied_message(i) for i in range(30)])  # 60 to send: acknowledgements, triage
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    command = [sys.executable, "-m", "mailproc", "--config", str(ws.config), "watch"]
-    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    proc = ws.start("watch", stderr=subprocess.PIPE)
     try:
-        assert wait_for(lambda: rows(ws, Issue) == 30, 90), "the first pass did not finish"
-        assert wait_for(lambda: len(smtp_server.messages) > 0, 30), "delivery did not start"
+        assert wait_until(lambda: ws.rows(Issue) == 30, 90), "the first pass did not finish"
+        assert wait_until(lambda: len(smtp_server.messages) > 0, 30), "delivery did not start"
         imap.deliver([varied_message(100)])
-        taken_in = wait_for(lambda: rows(ws, Issue) == 31, DELIVER_BETWEEN_SECONDS + 10)
-        sent, queued = len(smtp_server.messages), rows(ws, OutboxMessage)
+        taken_in = wait_until(lambda: ws.rows(Issue) == 31, DELIVER_BETWEEN_SECONDS + 10)
+        sent, queued = len(smtp_server.messages), ws.rows(OutboxMessage)
         # ... and delivery goes on at once, without waiting for more mail or poll_interval.
-        goes_on = wait_for(lambda: len(smtp_server.messages) >= sent + 2, 10)
+        goes_on = wait_until(lambda: len(smtp_server.messages) >= sent + 2, 10)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -10,12 +10,10 @@ back what happened from the database, the IMAP folders and the SMTP server.
 
 from __future__ import annotations
 
-import email
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from html import escape
@@ -27,10 +25,10 @@ from sqlalchemy import select
 from mailproc.app import App
 from mailproc.intake import runner as service
 from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined
-from tests.imapserver import ImapTestServer
-from tests.mailfactory import make_content, make_message, with_headers
-from tests.smtpserver import Delivered, SmtpTestServer
-from tests.workspace import ADMIN, GROUP, Workspace, make_workspace
+from tests.support.imapserver import ImapTestServer
+from tests.support.mail import ADMIN, GROUP, make_content, make_message, message_id, read_email, with_headers
+from tests.support.smtpserver import Delivered, SmtpTestServer
+from tests.support.workspace import Workspace, imap_workspace
 
 ADMIN_FROM = f"Jane Admin <{ADMIN}>"
 DATE = "Tue, 03 Mar 2026 10:02:00 +0000"
@@ -52,8 +50,7 @@ class Received:
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Received:
-        msg = email.message_from_bytes(raw, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
+        msg = read_email(raw)
         plain = msg.get_body(("plain",))
         html = msg.get_body(("html",))
         return cls(
@@ -243,19 +240,11 @@ class Desk:
         self, root: Path, imap: ImapTestServer, smtp: SmtpTestServer, db_url: str | None = None,
         **tables: dict[str, Any],
     ) -> None:  # fmt: skip
-        """The caller sets MAILPROC_IMAP_PASSWORD (to `imap.password`) in the environment."""
-        imap_settings = {"host": imap.host, "port": imap.port, "security": "none", "username": imap.username}
+        """`tables` override the config as in `make_workspace`."""
         self.imap = imap
         self.smtp = smtp
-        self.ws: Workspace = make_workspace(
-            root,
-            db_url=db_url,
-            intake={"source": "imap"},
-            intake__imap=imap_settings,
-            outbound={"transport": "smtp", "backoff_seconds": 0, "max_attempts": 1},
-            outbound__smtp={"host": smtp.host, "port": smtp.port, "security": "none", "timeout": 10},
-            **tables,
-        )
+        outbound = {"backoff_seconds": 0, "max_attempts": 1, **tables.pop("outbound", {})}
+        self.ws: Workspace = imap_workspace(root, imap, db_url, smtp, outbound=outbound, **tables)
         self.app: App = self.ws.app()
         self._seen = 0
 
@@ -290,7 +279,7 @@ class Desk:
         """Deliver new submissions, poll, and return their references in order."""
         self.deliver(*raws)
         self.poll()
-        ids = [email.message_from_bytes(raw)["Message-ID"] for raw in raws]
+        ids = [message_id(raw) for raw in raws]
         with self.app.factory() as s:
             refs = {m.message_id: m.issue.reference for m in s.scalars(select(Message)) if m.issue}
         return [refs[mid] for mid in ids]
@@ -338,14 +327,7 @@ class Desk:
 
     def folder(self, name: str) -> list[str]:
         """The Message-IDs of the messages in an IMAP folder (none if it does not exist)."""
-        with self.imap.client() as client:
-            if not client.folder_exists(name):
-                return []
-            client.select_folder(name, readonly=True)
-            uids = client.search("ALL")
-            fetched = client.fetch(uids, ["RFC822"]) if uids else {}
-            raws = [fetched[uid][b"RFC822"] for uid in sorted(fetched)]
-            return [str(email.message_from_bytes(raw)["Message-ID"]).strip() for raw in raws]
+        return self.imap.message_ids(name)
 
 
 def recipients(messages: Iterable[Delivered]) -> Counter[str]:
@@ -357,5 +339,4 @@ def read(message: Delivered) -> Received:
     return Received.from_bytes(message.data)
 
 
-def message_id(raw: bytes) -> str:
-    return str(email.message_from_bytes(raw)["Message-ID"]).strip()
+DeskFactory = Callable[..., Desk]  # the `new_desk` fixture: (db_url=None, **tables) -> Desk

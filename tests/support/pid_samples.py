@@ -17,6 +17,8 @@ from datetime import date
 from functools import partial
 
 DEFAULT_SEED = 20261121
+# One valid CHI for end-to-end tests: 01 Jan 1901/2001, modulus-11 check digit 7.
+CHI = "0101011237"
 
 
 @dataclass(frozen=True)

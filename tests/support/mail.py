@@ -1,4 +1,5 @@
-"""Build raw test messages as bytes: well-formed by default, hostile on request.
+"""Raw test mail: build messages as bytes (well-formed by default, hostile on request), a
+varied set of realistic submissions, and read back what was sent.
 
 `make_message()` gives a plain text message from a clinician to the group; every part of it
 can be changed or left out. Header values in `headers` are written exactly as given (no
@@ -8,6 +9,9 @@ body is built by the standard library, so it is always well-formed unless a test
     make_message(subject="Discharge letters", html="<p>Hello</p>",
                  attachments=[Attachment("letter.pdf", b"%PDF-1.4", "application/pdf")],
                  headers=[("Auto-Submitted", "auto-replied")])
+
+`varied_message(i)` cycles through the styles clinicians' mail comes in; `read_email` and
+`message_id` read an outgoing message as its recipient's client would.
 """
 
 from __future__ import annotations
@@ -18,12 +22,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.header import Header
-from email.message import MIMEPart
+from email.message import EmailMessage, MIMEPart
 
 GROUP = "interface.group@example.nhs.scot"
 CLINICIAN = "Dr A Example <a.example@example.nhs.scot>"
 ADMIN = "admin@example.nhs.scot"
 DATE = "Tue, 03 Mar 2026 09:15:00 +0000"
+SENDERS = (
+    "Dr Morag Campbell <morag.campbell@example-practice.scot.nhs.uk>",
+    "iain.fraser@hospital.example.nhs.scot",
+    '"Thomson, Sarah (Practice Manager)" <sarah.thomson@example-practice.scot.nhs.uk>',
+    "=?utf-8?q?Se=C3=A1n_O=27Neill?= <sean.oneill@example.nhs.scot>",
+)
+TOPICS = (
+    "Immediate discharge letters without medication changes",
+    "Referral rejected for missing information",
+    "Abnormal result not followed up after discharge",
+    "Ward asked GP to arrange outpatient bloods",
+    "Significant event: insulin dose error at transfer",
+)
 DEFAULT = object()  # "use the default value" for header arguments where None means "omit"
 
 HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -183,3 +200,38 @@ def _encode_if_needed(value: str | None) -> str | None:
     if value is None or value.isascii():
         return value
     return encode_word(value)
+
+
+def varied_message(i: int) -> bytes:
+    """Message number i: the style cycles through plain, HTML-only, encoded, attached, Latin-1."""
+    # Distinct addresses: the per-address daily limit on automatic mail must not bite here.
+    sender = SENDERS[i % len(SENDERS)].replace("@", f"+{i}@")
+    topic = f"{TOPICS[i % len(TOPICS)]} (case {i})"
+    body = f"Dear group,\n\nExample {i}: {topic.lower()}.\nThis delayed care for the patient.\n\nRegards\n"
+    style = i % 5
+    mid = f"<varied-{i}@example.nhs.scot>"
+    if style == 1:
+        html = f"<p>Dear group,</p><p>Example {i}: <b>{topic}</b></p>"
+        return make_message(from_=sender, subject=topic, body=None, message_id=mid, html=html)
+    if style == 2:
+        return make_message(from_=sender, subject=f"Überweisung – {topic} ✓", body=body, message_id=mid)
+    if style == 3:
+        pdf = Attachment(f"letter-{i}.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 4, "application/pdf")
+        return make_message(from_=sender, subject=topic, body=body, attachments=[pdf], message_id=mid)
+    if style == 4:
+        raw = make_message(from_=sender, subject=topic, body=body, message_id=mid)
+        return raw.replace(b'charset="utf-8"', b'charset="iso-8859-1"')
+    return make_message(from_=sender, subject=topic, body=body, message_id=mid)
+
+
+def read_email(raw: bytes) -> EmailMessage:
+    """`raw` parsed the way a modern client reads it (headers decoded, parts navigable)."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    if not isinstance(msg, EmailMessage):
+        raise TypeError("policy.default always gives an EmailMessage")
+    return msg
+
+
+def message_id(raw: bytes) -> str:
+    """The Message-ID of `raw`, as written."""
+    return str(email.message_from_bytes(raw)["Message-ID"]).strip()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.net import free_port
 
 REPLY_TEXT = {
     421: "4.3.2 Service shutting down",
@@ -122,12 +123,6 @@ class _Authenticator:
             self.password.encode(),
         )
         return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class SmtpTestServer:

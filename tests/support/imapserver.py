@@ -7,19 +7,20 @@ Dovecot needs root here (it switches to an unprivileged mail user), so without r
 from __future__ import annotations
 
 import contextlib
+import email
 import grp
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
 from imapclient import IMAPClient
+
+from tests.support.net import free_port, wait_for_greeting
 
 MAIL_USER = "vmail"
 START_TIMEOUT = 20.0
@@ -86,28 +87,6 @@ def make_certificate(directory: Path, host: str) -> Path:
     )
     (directory / "key.pem").chmod(0o644)  # read by Dovecot's unprivileged login processes
     return cert
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_banner(host: str, port: int, proc: subprocess.Popen[bytes]) -> None:
-    """Return once the server answers with its greeting; fail fast if it died."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"IMAP test server exited early with status {proc.returncode}")
-        try:
-            with socket.create_connection((host, port), timeout=1.0) as sock:
-                if sock.recv(200).startswith(b"* OK"):
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"IMAP test server on {host}:{port} did not greet within {START_TIMEOUT}s")
 
 
 def _ensure_mail_user() -> tuple[int, int]:
@@ -177,7 +156,7 @@ class ImapTestServer:
         with open(self._tmp / "server.out", "wb") as log:
             self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_for_banner(self.host, self.port, self._proc)
+            wait_for_greeting(self.host, self.port, b"* OK", self._proc, START_TIMEOUT)
         except RuntimeError as exc:
             self.stop()
             raise RuntimeError(f"{exc}; see {self._tmp}") from None
@@ -261,6 +240,24 @@ class ImapTestServer:
             with self.client(user) as client:
                 client.multiappend(folder, raws)
 
+    def count(self, folder: str) -> int:
+        """How many messages `folder` holds (0 if it does not exist)."""
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                return 0
+            return int(client.select_folder(folder, readonly=True)[b"EXISTS"])
+
+    def message_ids(self, folder: str) -> list[str]:
+        """The Message-IDs of the messages in `folder`, in UID order (none if it does not exist)."""
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                return []
+            client.select_folder(folder, readonly=True)
+            uids = client.search("ALL")
+            fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
+            heads = [fetched[uid][b"BODY[HEADER.FIELDS (MESSAGE-ID)]"] for uid in sorted(fetched)]
+            return [str(email.message_from_bytes(head)["Message-ID"]).strip() for head in heads]
+
     # -- Dovecot only (where any user name is an account): its log, and administration -----
 
     def logins(self, user: str) -> int:
@@ -308,34 +305,3 @@ class ImapTestServer:
             # pymap drops the connection if a selected folder is deleted later: unselect.
             with contextlib.suppress(Exception):
                 client.unselect_folder()
-
-
-def intake_tables(
-    server: ImapTestServer, user: str | None = None, **imap: object
-) -> dict[str, dict[str, object]]:
-    """`make_workspace` overrides for IMAP intake from `server` (as `user`, default its main
-    account); the password is read from MAILPROC_IMAP_PASSWORD, which the caller sets."""
-    settings = {
-        "host": server.host,
-        "port": server.port,
-        "security": "none",
-        "username": user or server.username,
-    }
-    return {"intake": {"source": "imap"}, "intake__imap": {**settings, **imap}}
-
-
-class MemoryCursor:
-    """A CursorStore in a dict, recording every save (the real one lives in the database)."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, tuple[int, int]] = {}
-        self.saves: list[tuple[str, int, int]] = []
-
-    def load(self, source: str) -> tuple[int, int] | None:
-        """(uidvalidity, last_uid) or None."""
-        return self.data.get(source)
-
-    def save(self, source: str, uidvalidity: int, last_uid: int) -> None:
-        """Remember the position and the call."""
-        self.data[source] = (uidvalidity, last_uid)
-        self.saves.append((source, uidvalidity, last_uid))
