@@ -21,8 +21,8 @@ from mailproc.store.models import Event, Issue, OutboxMessage
 from mailproc.triage.apply import Actor, apply_commands
 from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, Workspace, make_workspace
+from tests.support.mail import make_message
+from tests.support.workspace import ADMIN, Workspace, make_workspace
 
 LEAD = "prescribing.lead@example.nhs.scot"
 RESPONSE = "We have audited the ward's discharge process and changed the template."

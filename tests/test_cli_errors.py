@@ -14,8 +14,8 @@ import pytest
 from mailproc.cli.progress import LOG_EVERY_SECONDS, Reporter
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
-from tests.samples import varied_message
-from tests.workspace import SECRET, make_workspace
+from tests.support.mail import varied_message
+from tests.support.workspace import SECRET, make_workspace
 
 
 def _mailproc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.samples import varied_message
-from tests.workspace import SECRET
+from tests.support.mail import varied_message
+from tests.support.workspace import SECRET
 
 ROOT = Path(__file__).parent.parent
 

@@ -18,10 +18,10 @@ import pytest
 
 from mailproc.config import load
 from mailproc.errors import ConfigError
-from tests.imapserver import ImapTestServer
-from tests.smtpserver import SmtpTestServer
-from tests.triagedesk import Desk, apple_mail, read, recipients, submission
-from tests.workspace import ADMIN, make_workspace
+from tests.support.imapserver import ImapTestServer
+from tests.support.smtpserver import SmtpTestServer
+from tests.support.triagedesk import Desk, apple_mail, read, recipients, submission
+from tests.support.workspace import ADMIN, make_workspace
 
 SUBMITTERS = ("clinician1@practice.example.nhs.scot", "clinician2@practice.example.nhs.scot")
 GP = "gp-subgroup@example.nhs.scot"

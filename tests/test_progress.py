@@ -18,8 +18,8 @@ from mailproc.store.models import Issue, OutboxMessage
 from mailproc.triage.apply import Actor, apply_commands
 from mailproc.triage.commands import vocabulary
 from mailproc.triage.grammar import parse_cli
-from tests.mailfactory import make_message
-from tests.workspace import ADMIN, make_workspace
+from tests.support.mail import make_message
+from tests.support.workspace import ADMIN, make_workspace
 
 SUBMITTER = "dr.who@practice.example.nhs.scot"
 

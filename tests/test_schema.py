@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from mailproc.store import db
-from tests.workspace import SECRET, Workspace, make_workspace
+from tests.support.workspace import SECRET, Workspace, make_workspace
 
 LATER = "9999later"
 # Runs the real CLI with the migrations folder given as the first argument.
