@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mailproc.cli import commands_actions, commands_mail, commands_records
+from mailproc.cli import commands_actions, commands_mail, commands_meetings, commands_records
 from mailproc.cli.context import Context, run
 from mailproc.config import default_config_path
 
@@ -62,5 +62,6 @@ def db_upgrade(obj: Context) -> None:
 commands_mail.register(main)
 commands_records.register(main)
 commands_actions.register(main)
+commands_meetings.register(main)
 
 __all__ = ["main"]
