@@ -19,13 +19,16 @@ def _at_0002_with_data(url: str) -> None:
     command.upgrade(dbmod._alembic_config(engine), "0002")
     now = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO meetings (id, date, theme) VALUES (7, :d, 'prescribing')"), {"d": date(2027, 1, 14)})
+        conn.execute(
+            text("INSERT INTO meetings (id, date, theme) VALUES (7, :d, 'prescribing')"),
+            {"d": date(2027, 1, 14)},
+        )
         conn.execute(
             text(
-                "INSERT INTO issues (id, reference, year, seq, status, subject, submitter_email, submitter_name,"
-                " source_kind, priority, meeting_id, pid_detected, on_hold, created_at, updated_at)"
-                " VALUES (1, 'IFG-2026-0001', 2026, 1, 'scheduled', 'Insulin on discharge', 'gp@example.nhs.scot',"
-                " '', 'clinician', 'medium', 7, false, false, :now, :now)"
+                "INSERT INTO issues (id, reference, year, seq, status, subject, submitter_email,"
+                " submitter_name, source_kind, priority, meeting_id, pid_detected, on_hold, created_at,"
+                " updated_at) VALUES (1, 'IFG-2026-0001', 2026, 1, 'scheduled', 'Insulin on discharge',"
+                " 'gp@example.nhs.scot', '', 'clinician', 'medium', 7, false, false, :now, :now)"
             ),
             {"now": now},
         )

@@ -138,15 +138,15 @@ def schedule_issue(session: Session, issue: Issue, meeting: Meeting, now: dateti
 def meeting_for_issue(
     session: Session, day: date, theme: str, defaults: MeetingDetails, now: datetime
 ) -> tuple[Meeting, bool]:
-    """The meeting on `day` with this theme, else the only meeting that day, else a new one
-    with this theme. Returns (meeting, created)."""
+    """The meeting on `day` with this theme, else the only meeting that day if it has no theme
+    or the issue none, else a new one with this theme. Returns (meeting, created)."""
     same_theme = find_meeting(session, day, theme)
     if same_theme is not None:
         return same_theme, False
     that_day = list(session.scalars(select(Meeting).where(Meeting.date == day).order_by(Meeting.id)))
-    if len(that_day) == 1:
+    if len(that_day) == 1 and not (theme and that_day[0].theme):
         return that_day[0], False
-    if len(that_day) > 1:
+    if len(that_day) > 1 and not theme:
         themes = ", ".join(repr(m.theme) for m in that_day)
         raise MeetingError(
             f"there are {len(that_day)} meetings on {day.isoformat()} (themes {themes}); "
