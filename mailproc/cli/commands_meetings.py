@@ -172,7 +172,7 @@ def meeting_add_item(obj: Context, meeting_id: int, title: str) -> None:
 )
 @click.pass_obj
 def meeting_agenda(obj: Context, meeting_id: int, send: bool) -> None:
-    """Print the agenda, or --send it (then deliver with `mailproc deliver`)."""
+    """Print the agenda, or --send it (then deliver with `mailproc send`)."""
 
     def work() -> None:
         app = obj.app()
