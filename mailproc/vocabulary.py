@@ -94,6 +94,21 @@ class MessageKind(StrEnum):
     COPY = "copy"  # a second copy of a logged email whose bytes differ
 
 
+class MeetingStatus(StrEnum):
+    """A meeting: planned (agenda and invitation may go out), cancelled, or held (decided)."""
+
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class MeetingItemKind(StrEnum):
+    """An agenda item: a scheduled issue, or an item added by hand (a sense-check, a talk)."""
+
+    ISSUE = "issue"
+    ITEM = "item"
+
+
 # --- issue references -------------------------------------------------------------------------
 
 REFERENCE_SHAPE = r"[A-Z]{2,10}-[0-9]{4}-[0-9]{3,12}"  # any group's reference, as our ids carry it

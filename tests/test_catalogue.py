@@ -28,6 +28,7 @@ from mailproc.outbound.catalogue import (
     IssueView,
     MessageView,
 )
+from mailproc.outbound.compose import CalendarPart
 from mailproc.outbound.render import Rendered, Renderer
 from mailproc.store.models import Issue
 
@@ -71,6 +72,23 @@ TARGET = IssueRef("IFG-2026-0003", "Late discharge letters", "accepted")
 CARD = "Reply above the quoted text, one command per line"
 TODAY = date(2026, 8, 10)
 GP_LIST = catalogue.ListView("gp-subgroup", "GP Sub-group", "example.nhs.scot")
+_START = datetime(2026, 7, 9, 14, 0, tzinfo=ZoneInfo("Europe/London"))
+MEETING = catalogue.MeetingView(
+    id=3, reference="MTG-3", date=_START.date(), start=_START, end=_START.replace(hour=15, minute=30),
+    theme="prescribing", title="Prescribing meeting", location="Board Room", status="planned", sequence=0,
+)  # fmt: skip
+AGENDA = catalogue.AgendaView(
+    meeting=MEETING,
+    previous=None,
+    actions=(
+        catalogue.AgendaIssue("IFG-2026-0005", "Repeat <b>late</b>", "delegated", "", "Prescribing", TODAY),
+    ),
+    scheduled=(catalogue.AgendaIssue(ISSUE.reference, ISSUE.subject, "scheduled", "prescribing"),),
+    suggestions=(),
+    items=(catalogue.AgendaItem(1, "Sense-check: <this> template"),),
+    next_meeting=None,
+)
+INVITE = CalendarPart("REQUEST", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
 
 # One call per catalogue function, with what each email must show.
 EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
@@ -149,6 +167,16 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
             GROUP, ADMIN, (ISSUE, dataclasses.replace(ISSUE, reference="IFG-2026-0008")), TODAY
         ),
         ("2 issue(s) waiting for triage", "IFG-2026-0008 (received 1 Jul 2026 14:05)"),
+    ),
+    "agenda": (
+        lambda: catalogue.agenda(GROUP, AGENDA, ADMIN, "[MTG-3 #tok-123]", INVITE),
+        ("[MTG-3 #tok-123] Agenda: Prescribing meeting", "IFG-2026-0007  Discharge <letters>", "Item 1:"),
+    ),
+    "meeting_cancelled": (
+        lambda: catalogue.meeting_cancelled(
+            GROUP, MEETING, ADMIN, "[MTG-3]", dataclasses.replace(INVITE, method="CANCEL")
+        ),
+        ("[MTG-3] Cancelled: Prescribing meeting", "is cancelled"),
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,12 @@ def test_missing_password_variable_exits_2(tmp_path: Path, monkeypatch: pytest.M
         ("group", {"timezone": "Mars/Olympus"}, "group.timezone"),
         ("triage", {"admins": ["not-an-address"]}, "triage.admins"),
         ("distribution", {"outcomes": ["nosuchlist"]}, "distribution.outcomes"),
-        ("distribution", {"agendas": ["members"]}, "distribution.agendas"),
+        ("distribution", {"agendas": ["nosuchlist"]}, "distribution.agendas"),
+        ("distribution", {"minutes": ["members"]}, "distribution.minutes"),
+        ("meetings", {"time": "2pm"}, "meetings.time"),
+        ("meetings", {"time": "24:00"}, "meetings.time"),
+        ("meetings", {"length_minutes": 0}, "meetings.length_minutes"),
+        ("meetings", {"locaton": "Room 1"}, "meetings.locaton"),
         ("triage", {"waiting_days": 0}, "triage.waiting_days"),
         ("outbound__smtp", {"security": "tls"}, "outbound.smtp.security"),
     ],
@@ -89,3 +95,22 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     proc = ws.cli("issues", "list", check=False)
     assert proc.returncode == 1
     assert "database.url" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_meetings_defaults_and_agenda_lists(tmp_path: Path) -> None:
+    plain = load(make_workspace(tmp_path / "a").config)
+    assert (plain.meetings.time, plain.meetings.length_minutes, plain.meetings.location) == (
+        time(14, 0),
+        90,
+        "",
+    )
+    assert plain.distribution["agendas"] == ()
+    ws = make_workspace(
+        tmp_path / "b",
+        meetings={"time": "09:30", "length_minutes": 120, "location": "Board Room"},
+        distribution={"agendas": ["members", "cmg"]},
+    )
+    settings = load(ws.config)
+    assert (settings.meetings.time, settings.meetings.length_minutes) == (time(9, 30), 120)
+    assert settings.meetings.location == "Board Room"
+    assert settings.distribution["agendas"] == ("members", "cmg")

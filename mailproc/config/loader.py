@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +19,7 @@ from mailproc.config.settings import (
     ImapSettings,
     IntakeSettings,
     MailingList,
+    MeetingSettings,
     Member,
     OutboundSettings,
     PrivacyPattern,
@@ -61,6 +63,7 @@ def load(path: Path) -> Settings:
         groups=root.table("groups").map(_contact),
         escalation=_escalation(root),
         privacy=_privacy(root.table("privacy")),
+        meetings=_meetings(root.table("meetings")),
         areas=_keyword_map(root, "areas", DEFAULT_AREAS),
         source_kinds=_keyword_map(root, "source_kinds", DEFAULT_SOURCE_KINDS),
         outcomes_by_area=by_area,
@@ -256,12 +259,11 @@ def _escalation(root: Table) -> Contact | None:
 
 
 def _distribution(t: Table) -> dict[str, tuple[str, ...]]:
-    result = {"outcomes": t.strings("outcomes", ())}
-    for later in ("agendas", "minutes"):
-        if t.strings(later, ()):
-            raise t.error(
-                later, "meetings are not built yet, so nothing would be sent to these lists; remove the key"
-            )
+    result = {"outcomes": t.strings("outcomes", ()), "agendas": t.strings("agendas", ())}
+    if t.strings("minutes", ()):
+        raise t.error(
+            "minutes", "minutes are not built yet, so nothing would be sent to these lists; remove the key"
+        )
     t.finish()
     return result
 
@@ -285,6 +287,20 @@ def _check_outcomes_by_area(s: Settings, path: str) -> None:
         for name in keys:
             if name not in lists:
                 raise ConfigError(path, key, f"unknown list {name!r} (valid: {', '.join(sorted(lists))})")
+
+
+def _meetings(t: Table) -> MeetingSettings:
+    text = t.text("time", "14:00")
+    match = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])", text)
+    if match is None:
+        raise t.error("time", f"must be a 24-hour time HH:MM such as 14:00, got {text!r}")
+    settings = MeetingSettings(
+        time=time(int(match[1]), int(match[2])),
+        length_minutes=t.integer("length_minutes", 90, minimum=1),
+        location=t.text("location", ""),
+    )
+    t.finish()
+    return settings
 
 
 def _privacy(t: Table) -> PrivacySettings:
@@ -329,6 +345,6 @@ def _cross_check(s: Settings, path: str) -> None:
 
 __all__ = [
     "DEFAULT_AREAS", "DEFAULT_SOURCE_KINDS", "Contact", "GroupSettings", "ImapSettings", "IntakeSettings",
-    "MailingList", "Member", "OutboundSettings", "PrivacyPattern", "PrivacySettings", "Settings",
-    "SmtpSettings", "TriageSettings", "default_config_path", "load",
+    "MailingList", "MeetingSettings", "Member", "OutboundSettings", "PrivacyPattern", "PrivacySettings",
+    "Settings", "SmtpSettings", "TriageSettings", "default_config_path", "load",
 ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,15 @@ class Contact:
     contact: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class MeetingSettings:
+    """Defaults for a new meeting: start time (group's time zone), length and place."""
+
+    time: time
+    length_minutes: int
+    location: str
+
+
 PrivacyPattern = ExtraPattern  # one value type for the configuration and the detector
 
 
@@ -150,6 +160,7 @@ class Settings:
     groups: dict[str, Contact]
     escalation: Contact | None
     privacy: PrivacySettings
+    meetings: MeetingSettings
     areas: dict[str, tuple[str, ...]]
     source_kinds: dict[str, tuple[str, ...]]
     # `[distribution.by_area]`: the lists that get the outcomes of an area's issues; an area

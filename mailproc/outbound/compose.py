@@ -44,6 +44,16 @@ class Envelope:
     list_id: str | None = None  # RFC 2919 List-Id of list mail
 
 
+@dataclass(frozen=True)
+class CalendarPart:
+    """An iCalendar object (RFC 5545) sent with an email as its third alternative (iMIP,
+    RFC 6047): `method` is the object's METHOD (REQUEST, CANCEL), repeated on the MIME part
+    because Outlook and Gmail read it there."""
+
+    method: str
+    ics: str
+
+
 def thread_index(seed: str, when: datetime) -> str:
     """Outlook's Thread-Index header: base64 of 22 bytes, the top 48 bits of the FILETIME
     of `when` (100 ns ticks since 1601, big-endian) and a GUID derived from `seed`."""
@@ -61,8 +71,10 @@ def compose(
     from_addr: str,
     message_id: str,
     when: datetime,
+    calendar: CalendarPart | None = None,
 ) -> EmailMessage:
-    """The outgoing message: multipart/alternative text + HTML with our standard headers."""
+    """The outgoing message: multipart/alternative text + HTML (+ a calendar object) with our
+    standard headers."""
     if envelope.auto not in AUTO_VALUES:
         raise ValueError(f"Auto-Submitted must be one of {AUTO_VALUES}, not {envelope.auto!r}")
     if not envelope.to:
@@ -88,7 +100,19 @@ def compose(
     # Quoted-printable keeps the message 7-bit clean: no reliance on 8BITMIME downstream.
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if calendar is not None:
+        _add_calendar(msg, calendar)
     return msg
+
+
+def _add_calendar(msg: EmailMessage, calendar: CalendarPart) -> None:
+    if calendar.method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"calendar method must be REQUEST or CANCEL, not {calendar.method!r}")
+    # An alternative, not an attachment: calendar clients then offer accept/decline in place.
+    msg.add_alternative(
+        calendar.ics, subtype="calendar", charset="utf-8", cte="quoted-printable",
+        params={"method": calendar.method},
+    )  # fmt: skip
 
 
 def _threading_headers(

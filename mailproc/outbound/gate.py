@@ -81,7 +81,7 @@ def send(session: Session, app: App, email: Email) -> SendResult:
         list_id=email.list_id or None,
     )
     group = app.settings.group
-    message = compose(rendered, envelope, group.name, group.address, message_id, app.clock())
+    message = compose(rendered, envelope, group.name, group.address, message_id, app.clock(), email.calendar)
     issue_id = issue.id if issue else None
     row = outbox.enqueue(
         session,

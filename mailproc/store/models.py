@@ -7,7 +7,7 @@ fails loudly instead of silently taking the wall clock's time.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -23,12 +23,21 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from mailproc.vocabulary import DeliveryState, IssueStatus, MessageKind, QuarantineState, RecipientState
+from mailproc.vocabulary import (
+    DeliveryState,
+    IssueStatus,
+    MeetingItemKind,
+    MeetingStatus,
+    MessageKind,
+    QuarantineState,
+    RecipientState,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -264,11 +273,57 @@ class OutboxRecipient(Base):
 
 
 class Meeting(Base):
+    """A themed meeting of the group; (date, theme) tells apart several on one day.
+
+    `sequence` is the iCalendar SEQUENCE: bumped when what a calendar shows changes (date,
+    time, length, location, title) or on cancelling. `invited_at` is set once an agenda with
+    its invitation was queued, so that a cancellation knows it must be sent too.
+    """
+
     __tablename__ = "meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    date: Mapped[date] = mapped_column(Date, unique=True)
+    date: Mapped[date] = mapped_column(Date)
     theme: Mapped[str] = mapped_column(String(64), default="")
+    time: Mapped[time] = mapped_column(Time)
+    title: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(Text, default="")
+    length_minutes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[MeetingStatus] = mapped_column(
+        state_column(MeetingStatus, "meeting_status", 16), default=MeetingStatus.PLANNED
+    )
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[MeetingItem]] = relationship(
+        back_populates="meeting", order_by="MeetingItem.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("date", "theme", name="uq_meetings_date_theme"),)
+
+
+class MeetingItem(Base):
+    """One agenda item: a scheduled issue or a titled item. `discussion` and `decision` are
+    filled from the administrator's reply after the meeting."""
+
+    __tablename__ = "meeting_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[MeetingItemKind] = mapped_column(state_column(MeetingItemKind, "meeting_item_kind", 16))
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    discussion: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    issue: Mapped[Issue | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("meeting_id", "position", name="uq_meeting_items_meeting_position"),)
 
 
 class PidFinding(Base):

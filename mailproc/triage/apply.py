@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.errors import MailprocError
+from mailproc.governance import meetings
 from mailproc.outbound import catalogue, gate, outbox
+from mailproc.store import meetings as meeting_store
 from mailproc.store.issues import add_event
-from mailproc.store.models import Event, Issue, Meeting
+from mailproc.store.models import Event, Issue
 from mailproc.triage import undo
 from mailproc.triage.grammar import Command
 from mailproc.vocabulary import FINAL_STATUSES, TRIAGE_STATUSES, IssueStatus
@@ -129,19 +131,21 @@ def _area(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) 
 
 def _meeting(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     when = date.fromisoformat(cmd.args[0])
-    meeting = session.scalar(select(Meeting).where(Meeting.date == when))
-    created = meeting is None
-    if meeting is None:
-        meeting = Meeting(date=when, theme=issue.area or "")
-        session.add(meeting)
-        session.flush()
-    issue.meeting_id = meeting.id
+    try:
+        # The meeting of the issue's theme that day, else the only one that day, else a new one.
+        meeting, created = meeting_store.meeting_for_issue(
+            session, when, issue.area or "", meetings.defaults(app), app.clock()
+        )
+        meeting_store.schedule_issue(session, issue, meeting, app.clock())
+    except meeting_store.MeetingError as exc:
+        raise TriageRefused(cmd, str(exc)) from None
     if issue.status in (*TRIAGE_STATUSES, IssueStatus.ACCEPTED):
         issue.status = IssueStatus.SCHEDULED
     _mail_submitter(
         app, session, issue, cmd, actor, lambda g, i, c: catalogue.progress_scheduled(g, i, c, when)
     )
-    return f"scheduled for the meeting of {when:%d %B %Y}" + (" (meeting created)" if created else "")
+    theme = f" ({meeting.theme})" if meeting.theme else ""
+    return f"scheduled for the meeting of {when:%d %B %Y}{theme}" + (" (meeting created)" if created else "")
 
 
 def _info(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:

@@ -20,6 +20,14 @@ from mailproc.outbound.catalogue.groups import (
     outcome_to_list_member,
     outcome_to_lists,
 )
+from mailproc.outbound.catalogue.meetings import (
+    AgendaIssue,
+    AgendaItem,
+    AgendaView,
+    MeetingView,
+    agenda,
+    meeting_cancelled,
+)
 from mailproc.outbound.catalogue.rows import group_view, issue_ref, issue_view, message_view
 from mailproc.outbound.catalogue.submitters import (
     acknowledgement,
@@ -45,6 +53,9 @@ from mailproc.outbound.catalogue.values import (
 )
 
 __all__ = [
+    "AgendaIssue",
+    "AgendaItem",
+    "AgendaView",
     "AppliedView",
     "CommandReply",
     "CommandView",
@@ -54,8 +65,10 @@ __all__ = [
     "IssueRef",
     "IssueView",
     "ListView",
+    "MeetingView",
     "MessageView",
     "acknowledgement",
+    "agenda",
     "command_confirmation",
     "command_error",
     "command_rejected",
@@ -68,6 +81,7 @@ __all__ = [
     "info_request",
     "issue_ref",
     "issue_view",
+    "meeting_cancelled",
     "message_view",
     "outcome_to_list_member",
     "outcome_to_lists",

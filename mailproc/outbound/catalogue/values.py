@@ -15,6 +15,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 
 from mailproc.config import Member
+from mailproc.outbound.compose import CalendarPart
 
 AUTO_REPLIED = "auto-replied"  # an answer to one inbound email (RFC 3834)
 AUTO_GENERATED = "auto-generated"  # mail a program sends on its own account
@@ -155,6 +156,7 @@ class Email:
     auto: str = AUTO_GENERATED
     rate_limited: bool = False
     list_id: str = ""  # the List-Id header of list mail (RFC 2919); "" for none
+    calendar: CalendarPart | None = None  # an invitation or cancellation (meetings)
 
     def __post_init__(self) -> None:
         for key, value in self.context.items():
@@ -199,6 +201,7 @@ def make_email(
     auto: str = AUTO_GENERATED,
     rate_limited: bool = False,
     list_id: str = "",
+    calendar: CalendarPart | None = None,
 ) -> Email:
     """An Email whose context also holds what every template may use (group, members, issue);
     the purpose defaults to the template's name and the References to the issue's thread."""
@@ -214,4 +217,5 @@ def make_email(
         auto=auto,
         rate_limited=rate_limited,
         list_id=list_id,
+        calendar=calendar,
     )
