@@ -145,14 +145,14 @@ def route(app: App, session: Session, item: SourceMessage, options: PassOptions)
     earlier = messages.find_message(session, msg)
     if earlier is not None:
         return log_copy(app, session, item, msg, earlier)
-    route = classify(msg, classify_context(app), DbThreadLookup(session, app.domain))
-    if route.kind is Kind.AUTOMATIC:
-        return log_automatic(app, session, item, msg, route)
-    if route.kind is Kind.COMMAND:
+    path = classify(msg, classify_context(app), DbThreadLookup(session, app.domain))
+    if path.kind is Kind.AUTOMATIC:
+        return log_automatic(app, session, item, msg, path)
+    if path.kind is Kind.COMMAND:
         return command(app, session, item, msg, options)
-    if route.kind is Kind.REPLY and route.reference:
-        return thread_reply(app, session, item, msg, route, options)
-    return new_submission(app, session, item, msg, route, options)
+    if path.kind is Kind.REPLY and path.reference:
+        return thread_reply(app, session, item, msg, path, options)
+    return new_submission(app, session, item, msg, path, options)
 
 
 def classify_context(app: App) -> ClassifyContext:
