@@ -5,11 +5,8 @@ its response, marks the action answered and stops the overdue reminder."""
 from __future__ import annotations
 
 import dataclasses
-import email
 import json
-import mailbox
 from datetime import timedelta
-from email import policy
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,11 +15,8 @@ from mailproc.app import App
 from mailproc.governance import reminders
 from mailproc.intake import runner as service
 from mailproc.store.models import Event, Issue, OutboxMessage
-from mailproc.triage.apply import Actor, apply_commands
-from mailproc.triage.commands import vocabulary
-from mailproc.triage.grammar import parse_cli
-from tests.support.mail import make_message
-from tests.support.workspace import ADMIN, Workspace, make_workspace
+from tests.support.mail import make_message, read_email
+from tests.support.workspace import Workspace, make_workspace, triage
 
 LEAD = "prescribing.lead@example.nhs.scot"
 RESPONSE = "We have audited the ward's discharge process and changed the template."
@@ -32,17 +26,15 @@ def _delegated(tmp_path: Path) -> tuple[Workspace, App, list[str]]:
     """A workspace with two issues, both delegated to prescribing, due in five days."""
     ws = make_workspace(tmp_path / "ws")
     app = ws.app()
-    box = mailbox.Maildir(ws.root / "inbox", create=True)
-    for n in (1, 2):
-        box.add(make_message(subject=f"Medication lists missing, ward {n}", body=f"Ward {n}.\n"))
+    ws.receive(
+        *(make_message(subject=f"Medication lists missing, ward {n}", body=f"Ward {n}.\n") for n in (1, 2))
+    )
     service.poll_once(app)
     due = (app.clock() + timedelta(days=5)).date().isoformat()
-    with app.factory() as session, session.begin():
-        refs = []
-        for issue in session.scalars(select(Issue).order_by(Issue.id)):
-            cmd = parse_cli(["DELEGATE", "prescribing", "by", due], vocabulary(app), app.today())
-            apply_commands(app, session, issue, [cmd], Actor(ADMIN, f"cli:{issue.reference}"))
-            refs.append(issue.reference)
+    with app.factory() as session:
+        refs = list(session.scalars(select(Issue.reference).order_by(Issue.id)))
+    for reference in refs:
+        triage(app, reference, f"DELEGATE prescribing by {due}")
     return ws, app, refs
 
 
@@ -54,7 +46,7 @@ def _reply_to_delegation(ws: Workspace, app: App, reference: str, sender: str) -
             .join(Issue, Issue.id == OutboxMessage.issue_id)
             .where(Issue.reference == reference, OutboxMessage.template == "delegated")
         ).all()
-        sent = email.message_from_bytes(row.raw or b"", policy=policy.default)
+        sent = read_email(row.raw or b"")
     body = f"{RESPONSE}\n\nRegards\n\nOn 3 Mar 2026, the group wrote:\n> The group has delegated..."
     reply = make_message(
         from_=f"Prescribing Lead <{sender}>",
@@ -63,7 +55,7 @@ def _reply_to_delegation(ws: Workspace, app: App, reference: str, sender: str) -
         in_reply_to=str(sent["Message-ID"]),
         references=[str(sent["Message-ID"])],
     )
-    mailbox.Maildir(ws.root / "inbox", create=True).add(reply)
+    ws.receive(reply)
     service.poll_once(app)
 
 

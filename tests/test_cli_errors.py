@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import mailbox
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +13,7 @@ from mailproc.cli.progress import LOG_EVERY_SECONDS, Reporter
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
 from tests.support.mail import varied_message
-from tests.support.workspace import SECRET, make_workspace
-
-
-def _mailproc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    env.pop("MAILPROC_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mailproc", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False,
-    )  # fmt: skip
+from tests.support.workspace import make_workspace, run_mailproc
 
 
 def test_an_unexpected_error_is_one_line_and_the_traceback_comes_with_v(tmp_path: Path) -> None:
@@ -32,19 +21,19 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_comes_with_v(tmp_path
     (ws.root / "mailproc.db").write_bytes(
         b"this is not a SQLite database, a stray file of the same name\n" * 20
     )
-    plain = _mailproc("--config", str(ws.config), "issues", "list")
+    plain = run_mailproc("--config", str(ws.config), "issues", "list")
     assert plain.returncode == 1
     assert "Traceback" not in plain.stderr
     lines = plain.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mailproc: unexpected error: DatabaseError")
     assert "-v" in lines[0]
-    verbose = _mailproc("-v", "--config", str(ws.config), "issues", "list")
+    verbose = run_mailproc("-v", "--config", str(ws.config), "issues", "list")
     assert verbose.returncode == 1
     assert "Traceback" in verbose.stderr and "mailproc: unexpected error: DatabaseError" in verbose.stderr
 
 
 def test_config_naming_a_folder_is_a_usage_error(tmp_path: Path) -> None:
-    proc = _mailproc("--config", str(tmp_path), "issues", "list")
+    proc = run_mailproc("--config", str(tmp_path), "issues", "list")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert f"{tmp_path} (--config) is a folder" in proc.stderr
@@ -52,14 +41,14 @@ def test_config_naming_a_folder_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
-    proc = _mailproc("poll", cwd=tmp_path)
+    proc = run_mailproc("poll", cwd=tmp_path)
     assert proc.returncode == 2
     assert "config.toml" in proc.stderr and "mailproc init" in proc.stderr
 
 
 def test_a_misspelt_triage_command_is_a_usage_error(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    proc = _mailproc("--config", str(ws.config), "triage", "IFG-2026-0001", "ACCPET", "prescribing")
+    proc = run_mailproc("--config", str(ws.config), "triage", "IFG-2026-0001", "ACCPET", "prescribing")
     assert proc.returncode == 2
     assert "mailproc: error: triage IFG-2026-0001:" in proc.stderr and "ACCPET" in proc.stderr
 
@@ -75,9 +64,7 @@ def test_core_modules_do_not_import_click() -> None:
 
 def test_core_work_reports_progress_through_the_callback(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    box = mailbox.Maildir(ws.root / "inbox", create=True)
-    for i in range(3):
-        box.add(varied_message(i))
+    ws.receive(*(varied_message(i) for i in range(3)))
     app = ws.app()
     try:
         polled: list[tuple[int, int]] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mailbox
-import os
 import subprocess
 import sys
 import zipfile
@@ -12,22 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.mail import varied_message
-from tests.support.workspace import SECRET
+from tests.support.workspace import run_mailproc
 
 ROOT = Path(__file__).parent.parent
 
 
-def _mailproc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAILPROC_SECRET": SECRET}
-    env.pop("MAILPROC_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mailproc", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False,
-    )  # fmt: skip
-
-
 def test_init_writes_a_commented_config_and_folders_and_says_what_next(tmp_path: Path) -> None:
-    made = _mailproc("init", "group", cwd=tmp_path)
+    made = run_mailproc("init", "group", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     home = tmp_path / "group"
     config = home / "config.toml"
@@ -39,16 +29,16 @@ def test_init_writes_a_commented_config_and_folders_and_says_what_next(tmp_path:
 
     # The example's defaults on a fresh machine: the first poll creates the database itself.
     mailbox.Maildir(home / "var" / "inbox").add(varied_message(1))
-    polled = _mailproc("poll", cwd=home)
+    polled = run_mailproc("poll", cwd=home)
     assert polled.returncode == 0, polled.stderr
     assert polled.stdout.startswith("1 new issue(s)")
     assert (home / "var" / "mailproc.db").is_file()
-    assert "awaiting-triage" in _mailproc("issues", "list", cwd=home).stdout
+    assert "awaiting-triage" in run_mailproc("issues", "list", cwd=home).stdout
 
 
 def test_init_refuses_to_overwrite_a_config(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("# mine\n", encoding="utf-8")
-    again = _mailproc("init", cwd=tmp_path)
+    again = run_mailproc("init", cwd=tmp_path)
     assert again.returncode == 2
     assert "already exists" in again.stderr and "Traceback" not in again.stderr
     assert (tmp_path / "config.toml").read_text(encoding="utf-8") == "# mine\n"
@@ -56,7 +46,7 @@ def test_init_refuses_to_overwrite_a_config(tmp_path: Path) -> None:
 
 def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
-    proc = _mailproc("init", "notes.txt", cwd=tmp_path)
+    proc = run_mailproc("init", "notes.txt", cwd=tmp_path)
     assert proc.returncode == 2 and "is a file" in proc.stderr
 
 

@@ -7,10 +7,7 @@ the list, and an address on several lists gets one copy. Through the real IMAP a
 
 from __future__ import annotations
 
-import email
 from collections import Counter
-from collections.abc import Callable, Iterator
-from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +15,9 @@ import pytest
 
 from mailproc.config import load
 from mailproc.errors import ConfigError
-from tests.support.imapserver import ImapTestServer
-from tests.support.smtpserver import SmtpTestServer
-from tests.support.triagedesk import Desk, apple_mail, read, recipients, submission
-from tests.support.workspace import ADMIN, make_workspace
+from tests.support.mail import ADMIN, read_email
+from tests.support.triagedesk import Desk, DeskFactory, apple_mail, read, recipients, submission
+from tests.support.workspace import make_workspace
 
 SUBMITTERS = ("clinician1@practice.example.nhs.scot", "clinician2@practice.example.nhs.scot")
 GP = "gp-subgroup@example.nhs.scot"
@@ -35,29 +31,12 @@ ROUTED: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def new_desk(
-    tmp_path: Path, imap: ImapTestServer, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Desk]]:
-    monkeypatch.setenv("MAILPROC_IMAP_PASSWORD", imap.password)
-    made: list[Desk] = []
-
-    def make(**tables: dict[str, Any]) -> Desk:
-        desk = Desk(tmp_path / f"ws{len(made)}", imap, smtp_server, None, **tables)
-        made.append(desk)
-        return desk
-
-    yield make
-    for desk in made:
-        desk.close()
-
-
 def _close(desk: Desk, ref: str, words: str) -> None:
     desk.deliver(apple_mail(desk.request(ref), words, seed=ref))
 
 
 def test_outcomes_go_once_to_each_submitter_and_each_address_of_the_areas_lists(
-    new_desk: Callable[..., Desk],
+    new_desk: DeskFactory,
 ) -> None:
     desk = new_desk(**ROUTED)
     prescribing, other = desk.submit(submission(1), submission(2))
@@ -74,7 +53,7 @@ def test_outcomes_go_once_to_each_submitter_and_each_address_of_the_areas_lists(
     for ref, messages in by_outcome.items():
         for message in messages:
             [rcpt] = message.rcpt_tos  # one message per recipient: nobody sees the others
-            parsed = email.message_from_bytes(message.data, policy=policy.default)
+            parsed = read_email(message.data)
             assert str(parsed["To"]) == rcpt, ref
             list_id = parsed["List-Id"]
             if rcpt in SUBMITTERS:
@@ -82,7 +61,7 @@ def test_outcomes_go_once_to_each_submitter_and_each_address_of_the_areas_lists(
             else:
                 assert str(list_id).endswith(".example.nhs.scot>"), list_id
     headers = {
-        m.rcpt_tos[0]: str(email.message_from_bytes(m.data, policy=policy.default)["List-Id"])
+        m.rcpt_tos[0]: str(read_email(m.data)["List-Id"])
         for m in by_outcome[prescribing]
         if m.rcpt_tos[0] not in SUBMITTERS
     }

@@ -12,13 +12,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from mailproc.store import db
+from tests.support.net import wait_until
 from tests.support.workspace import SECRET, Workspace, make_workspace
 
 LATER = "9999later"
@@ -144,9 +144,7 @@ def test_watch_upgrades_an_old_schema_when_it_starts(tmp_path: Path) -> None:
     env = {**os.environ, "MAILPROC_SECRET": SECRET}
     proc = subprocess.Popen(_command(ws, later, "watch"), env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while _state(_url(ws))[0] != LATER and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.3)
+        wait_until(lambda: _state(_url(ws))[0] == LATER or proc.poll() is not None, 30, interval=0.3)
         assert _state(_url(ws))[0] == LATER
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)

@@ -235,11 +235,9 @@ def test_a_colleagues_plain_reply_in_the_thread_is_never_a_command(new_desk: Des
 
 
 @pytest.mark.parametrize("case", NOT_ADMINS)
-def test_tagged_mail_from_a_non_admin_is_threaded_and_obeys_nothing(
-    open_desk: Callable[..., Desk], case: str
-) -> None:
+def test_tagged_mail_from_a_non_admin_is_threaded_and_obeys_nothing(new_desk: DeskFactory, case: str) -> None:
     build, sender = NOT_ADMINS[case]
-    desk = open_desk()
+    desk = new_desk()
     issues = two_issues(desk)
     before = desk.issue(issues.target)
     queued_before = len(desk.queued())

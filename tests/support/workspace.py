@@ -73,10 +73,8 @@ class Workspace:
         return [sys.executable, "-m", "mailproc", "--config", str(self.config), *args]
 
     def cli(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """Run the real `mailproc` command in a child process and wait for it."""
-        proc = subprocess.run(
-            self.command(*args), capture_output=True, text=True, env=_env(), timeout=timeout, check=False
-        )
+        """Run the real `mailproc` command on this config in a child process and wait for it."""
+        proc = run_mailproc("--config", str(self.config), *args, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"mailproc {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
         return proc
@@ -114,8 +112,21 @@ class Workspace:
             app.engine.dispose()
 
 
+def run_mailproc(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `mailproc` command in a child process and wait for it; it finds a config
+    only where `args` or `cwd` name one (MAILPROC_CONFIG is cleared)."""
+    command = [sys.executable, "-m", "mailproc", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=_env(), cwd=cwd, timeout=timeout, check=False
+    )
+
+
 def _env() -> dict[str, str]:
-    return {**os.environ, "MAILPROC_SECRET": SECRET}
+    env = {**os.environ, "MAILPROC_SECRET": SECRET}
+    env.pop("MAILPROC_CONFIG", None)
+    return env
 
 
 def make_workspace(root: Path, db_url: str | None = None, **overrides: dict[str, Any]) -> Workspace:
