@@ -6,7 +6,7 @@ import click
 
 from mailproc.cli.context import Context
 from mailproc.errors import ConfigError, MailprocError
-from mailproc.intake import runner as service
+from mailproc.intake import runner
 from mailproc.intake.flow import PassOptions
 from mailproc.outbound import outbox
 from mailproc.outbound.transports.smtp import SmtpTransport
@@ -35,7 +35,7 @@ def check(obj: Context, connect: bool) -> None:
         where = str(obj.config_path)
         raise ConfigError(where, "group.templates_dir", f"{len(problems)} template problem(s)")
     if connect:
-        service.connect(app).close()
+        runner.connect(app).close()
         click.echo("mailbox: connected")
         if app.settings.outbound.smtp is not None and app.settings.outbound.transport == "smtp":
             click.echo(SmtpTransport(app.settings.outbound.smtp).probe())
@@ -53,7 +53,7 @@ def poll(obj: Context, backlog: bool) -> None:
     """Process the mailbox once, then send what is due."""
     app = obj.app()
     with obj.progress("Processing mail") as on_progress:
-        summary, report = service.poll_once(app, PassOptions(backlog=backlog), on_progress)
+        summary, report = runner.poll_once(app, PassOptions(backlog=backlog), on_progress)
     click.echo(f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
     _fail_on(summary.failed, report.failed)
 
@@ -66,14 +66,14 @@ def watch(obj: Context) -> None:
     Upgrades an older database schema when it starts (under a lock): a restarted service
     after a mailproc upgrade carries on without a separate step.
     """
-    service.watch(obj.app(upgrade_schema=True))
+    runner.watch(obj.app(upgrade_schema=True))
 
 
 @click.command()
 @click.pass_obj
 def send(obj: Context) -> None:
     """Send every outbox message that is due."""
-    report = service.deliver(obj.app())
+    report = runner.deliver(obj.app())
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
     _fail_on(0, report.failed)
 

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from mailproc.cli.context import Context
 from mailproc.errors import MailprocError, UsageError
 from mailproc.governance import reminders
-from mailproc.intake import requeue
-from mailproc.intake import runner as service
+from mailproc.intake import requeue, runner
 from mailproc.privacy import retention
 from mailproc.store import queries
 from mailproc.store.db import transaction
@@ -161,7 +160,7 @@ def quarantine_list(obj: Context, show_all: bool) -> None:
 @click.argument("quarantine_id", type=int)
 @click.pass_obj
 def quarantine_retry(obj: Context, quarantine_id: int) -> None:
-    """Run a quarantined message through the pipeline again."""
+    """Run a quarantined message through the flow again."""
     outcome = requeue.retry(obj.app(), quarantine_id)
     ref = f" {outcome.reference}" if outcome.reference else ""
     click.echo(f"{outcome.result}{ref}" + (f": {outcome.reason}" if outcome.reason else ""))
@@ -183,7 +182,7 @@ def remind(obj: Context) -> None:
     """Chase overdue delegations; send administrators a digest of issues waiting for triage."""
     app = obj.app()
     click.echo(reminders.remind(app).line())
-    report = service.deliver(app)
+    report = runner.deliver(app)
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
 
 

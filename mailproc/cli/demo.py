@@ -19,7 +19,7 @@ from mailproc.app import App, open_app
 from mailproc.cli import demo_data
 from mailproc.config import load
 from mailproc.governance.register import build_register
-from mailproc.intake import runner as service
+from mailproc.intake import runner
 from mailproc.store.models import Issue, OutboxMessage
 
 CONFIG = """\
@@ -152,7 +152,7 @@ def _step(title: str) -> None:
 
 
 def _poll(app: App) -> None:
-    summary, report = service.poll_once(app)
+    summary, report = runner.poll_once(app)
     click.echo(f"poll: {summary.line()}; sent {report.sent}")
 
 

@@ -1,4 +1,4 @@
-"""`mailproc quarantine retry`: run a quarantined message through the pipeline again."""
+"""`mailproc quarantine retry`: run a quarantined message through the flow again."""
 
 from __future__ import annotations
 
