@@ -28,6 +28,15 @@ from mailproc.outbound.catalogue.meetings import (
     agenda,
     meeting_cancelled,
 )
+from mailproc.outbound.catalogue.minutes import (
+    ClosedIssue,
+    DecisionView,
+    MinutesItem,
+    MinutesView,
+    decisions_confirmation,
+    decisions_error,
+    minutes,
+)
 from mailproc.outbound.catalogue.rows import group_view, issue_ref, issue_view, message_view
 from mailproc.outbound.catalogue.submitters import (
     acknowledgement,
@@ -57,6 +66,13 @@ __all__ = [
     "AgendaItem",
     "AgendaView",
     "AppliedView",
+    "ClosedIssue",
+    "DecisionView",
+    "MinutesItem",
+    "MinutesView",
+    "decisions_confirmation",
+    "decisions_error",
+    "minutes",
     "CommandReply",
     "CommandView",
     "Email",
