@@ -4,8 +4,9 @@
    process is counted too; past `intake.max_attempts` it is quarantined with its last error.
 2. In ONE database transaction: already handled? too large? parse; a copy of a logged email?
    classify; then one of five paths (machine mail, a reply to a meeting's agenda, an
-   administrator's command, a reply to an issue, a new submission). Outgoing mail is queued in the same transaction (transactional
-   outbox), so a crash at any point leaves either nothing or everything.
+   administrator's command, a reply to an issue, a new submission). Outgoing mail is queued
+   in the same transaction (transactional outbox), so a crash at any point leaves either
+   nothing or everything.
 3. Only after the commit, the move at the source: Processed, or Quarantine with the reason.
 
 A database or disk failure is not the message's fault: it is not counted as an attempt, never

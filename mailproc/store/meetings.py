@@ -171,7 +171,9 @@ def _require_planned(meeting: Meeting, what: str) -> None:
         raise MeetingError(f"meeting {meeting.id} is {meeting.status}; cannot {what} it")
 
 
-def decision_item(session: Session, meeting: Meeting, issue: Issue, now: datetime) -> tuple[MeetingItem, bool]:
+def decision_item(
+    session: Session, meeting: Meeting, issue: Issue, now: datetime
+) -> tuple[MeetingItem, bool]:
     """The meeting's item for `issue`, appended if the issue was not on the agenda.
     Returns (item, was on the agenda)."""
     found = session.scalar(

@@ -8,9 +8,10 @@
 
 A heading (`ATTENDEES:`, `APOLOGIES:`, `<reference>:` or `ITEM n:`) starts a decision; its
 text runs over the following lines until the next heading. After the last decision a blank
-line ends the reply: what follows (a signature) is not read, and the confirmation says so. After a reference comes exactly
-one triage command, read by the triage grammar itself. Headings and keywords only in
-capitals. Any problem rejects the whole reply with one `CommandError` naming the line.
+line ends the reply: what follows (a signature) is not read, and the confirmation says so.
+After a reference comes exactly one triage command, read by the triage grammar itself.
+Headings and keywords only in capitals. Any problem rejects the whole reply with one
+`CommandError` naming the line.
 """
 
 from __future__ import annotations

@@ -112,3 +112,21 @@ def _each_recipient(
 
 def _group(app: App) -> catalogue.GroupView:
     return catalogue.group_view(app.settings)
+
+
+def list_recipients(app: App, keys: tuple[str, ...]) -> tuple[tuple[str, catalogue.ListView], ...]:
+    """Every address of the lists `keys` ("members": every member) once, lower-cased, each
+    with the first of its lists, which its List-Id names."""
+    s = app.settings
+    domain = s.group.address.rpartition("@")[2]
+    found: dict[str, catalogue.ListView] = {}
+    for key in keys:
+        if key == "members":
+            view = catalogue.ListView(key, f"{s.group.name} members", domain)
+            addresses = [m.email for m in s.members]
+        else:
+            view, addresses = catalogue.ListView(key, s.lists[key].name, domain), list(s.lists[key].addresses)
+        for address in addresses:
+            if address:
+                found.setdefault(address.strip().lower(), view)
+    return tuple(found.items())

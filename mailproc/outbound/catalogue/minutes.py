@@ -85,7 +85,9 @@ def decisions_confirmation(
     return _answer("decisions-confirmation", group, meeting, incoming, tag, context)
 
 
-def decisions_error(group: GroupView, meeting: MeetingView, incoming: Incoming, tag: str, error: str) -> Email:
+def decisions_error(
+    group: GroupView, meeting: MeetingView, incoming: Incoming, tag: str, error: str
+) -> Email:
     """Nothing was applied: the error naming the line and what would be valid."""
     return _answer("decisions-error", group, meeting, incoming, tag, {"error": error})
 
