@@ -23,10 +23,12 @@ from sqlalchemy import select
 
 from mailproc.app import App
 from mailproc.governance.meetings import minutes as meeting_minutes
+from mailproc.governance.register import build_register
 from mailproc.intake import runner
 from mailproc.store import meetings as store
 from mailproc.store.models import Issue, Minutes, OutboxMessage
 from tests.support.mail import make_message
+from tests.support.pid_samples import CHI
 from tests.support.workspace import Workspace, make_workspace
 
 DAY = date.today() + timedelta(days=10)
@@ -175,3 +177,32 @@ def test_minutes_render_in_text_and_html_and_a_correction_says_what_changed(meet
         assert f"now: {meeting.refs[2]} discussion: Pharmacy brings the audit in March" in text
     with meeting.app.factory() as session:
         assert [m.version for m in session.scalars(select(Minutes).order_by(Minutes.id))] == [1, 2]
+
+
+def test_the_register_page_shows_references_decisions_and_minutes_once_sent(
+    meeting: Meeting, tmp_path: Path
+) -> None:
+    # The discussion names a patient by CHI: the minutes go to the lists redacted, and so the page.
+    meeting.decide(_decisions(meeting.refs, note=f"Discussed; the case of CHI {CHI}"))
+    site = tmp_path / "site"
+    build_register(meeting.app, site)
+    page = (site / "meetings" / f"{meeting.id}.html").read_text(encoding="utf-8")
+    listing = (site / "meetings.html").read_text(encoding="utf-8")
+    assert f'href="meetings/{meeting.id}.html"' in listing
+    parsed = _Minutes()
+    parsed.feed(page)
+    shown = "".join(parsed.text)
+    for ref in meeting.refs:
+        assert f'href="../issues/{ref}.html"' in page
+    assert "Insulin" not in shown and "Warfarin" not in shown and "Repeat prescriptions" not in shown
+    assert "Sense-check: new discharge letter template" in shown  # an item, not an issue
+    assert "Closed. Outcome: The letter lists every change." in shown
+    assert "Prescribing Operational Group" in shown
+    assert "Discussed" not in shown and "The minutes are shown here once they have been sent." in shown
+
+    meeting.ws.cli("meeting", "minutes", str(meeting.id), "--send")
+    build_register(meeting.app, site)
+    page = (site / "meetings" / f"{meeting.id}.html").read_text(encoding="utf-8")
+    assert "Version 1, sent" in page and "Dr A Example, Dr B Sample" in page
+    assert "Discussed; the case of CHI [CHI removed]" in page and CHI not in page
+    assert "Agreed with two changes" in page
