@@ -5,8 +5,9 @@ administrator's decisions reply applied all or nothing, the minutes to each list
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
@@ -18,7 +19,8 @@ from mailproc.governance.meetings import minutes as meeting_minutes
 from mailproc.intake import runner
 from mailproc.store import meetings as store
 from mailproc.store.db import transaction
-from mailproc.store.models import Issue, Meeting, OutboxMessage
+from mailproc.store.models import Issue, Meeting, Message, OutboxMessage
+from mailproc.triage.tokens import make_token
 from tests.support.mail import ADMIN, read_email
 from tests.support.smtpserver import Delivered
 from tests.support.triagedesk import Desk, DeskFactory, Received, apple_mail, read, recipients, submission
@@ -92,10 +94,23 @@ def test_agenda_decisions_reply_and_minutes_each_reach_everyone_once(new_desk: D
     desk.deliver(reply_all)
     assert desk.poll() == [] and desk.quarantined() == []
     assert desk.issue(refs[0])["status"] == "scheduled"
+    with desk.app.factory() as session:
+        kept = session.scalars(select(Message).where(Message.from_address == MEMBER)).one()
+        assert kept.kind == "reply" and "non-administrator; nothing applied" in kept.detail["route"]
+    # The administrator's address with a token made for another meeting: refused, quarantined.
+    forged = dataclasses.replace(_admins_agenda(desk))
+    token = forged.subject.split("#", 1)[1].split("]", 1)[0]
+    other = make_token(desk.app.settings.triage.secret, f"MTG-{meeting_id + 1}", ADMIN, datetime.now(UTC))
+    desk.deliver(apple_mail(dataclasses.replace(forged, subject=forged.subject.replace(token, other)),
+                            _decisions(refs), seed="forged"))  # fmt: skip
+    desk.poll()
+    [refused] = desk.quarantined()
+    assert "rejected decisions: token refused" in refused.reason
+    assert desk.issue(refs[0])["status"] == "scheduled"
 
     desk.deliver(apple_mail(_admins_agenda(desk), _decisions(refs), seed="decisions"))
     sent = desk.poll()
-    assert desk.quarantined() == []
+    assert len(desk.quarantined()) == 1  # the forged one only
     [confirmation] = [read(m) for m in sent if "Decisions applied" in read(m).subject]
     assert f"[MTG-{meeting_id} #" in confirmation.subject and confirmation.to == ADMIN
     for ref in refs:

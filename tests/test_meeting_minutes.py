@@ -206,3 +206,31 @@ def test_the_register_page_shows_references_decisions_and_minutes_once_sent(
     assert "Version 1, sent" in page and "Dr A Example, Dr B Sample" in page
     assert "Discussed; the case of CHI [CHI removed]" in page and CHI not in page
     assert "Agreed with two changes" in page
+
+
+def test_an_issue_not_on_the_agenda_may_be_decided_and_the_answer_says_so(meeting: Meeting) -> None:
+    other = int(
+        meeting.ws.cli("meeting", "create", (DAY + timedelta(days=1)).isoformat(), "--theme", "it").stdout
+    )
+    out = meeting.ws.cli(
+        "meeting",
+        "decide",
+        str(other),
+        "--file",
+        str(_file(meeting, f"{meeting.refs[0]}: NOTE Raised here too\n")),
+    ).stdout
+    assert (
+        f"line 1, {meeting.refs[0]}: note added (not on the agenda of MTG-{other}; added to its minutes)"
+        in out
+    )
+    shown = json.loads(meeting.ws.cli("meeting", "show", str(other), "--json").stdout)
+    assert shown["status"] == "held"
+    assert [(i["reference"], i["discussion"]) for i in shown["items"]] == [
+        (meeting.refs[0], "Raised here too")
+    ]
+
+
+def _file(meeting: Meeting, text: str) -> Path:
+    path = meeting.ws.root / "other.txt"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -250,7 +250,14 @@ def _detail(app: App, m: Meeting) -> dict[str, Any]:
             "title": (meetings.issue_title(i.issue) if i.issue else i.title) or "",
             "discussion": i.discussion,
             "decision": i.decision,
+            "action_owner": i.action_owner,
+            "due_date": i.due_date.isoformat() if i.due_date else None,
         }
         for i in m.items
     ]
-    return {**_summary(app, m), "items": items}
+    return {
+        **_summary(app, m),
+        "attendees": list(m.attendees),
+        "apologies": list(m.apologies),
+        "items": items,
+    }
