@@ -205,6 +205,9 @@ def test_the_register_page_shows_references_decisions_and_minutes_once_sent(
     page = (site / "meetings" / f"{meeting.id}.html").read_text(encoding="utf-8")
     assert "Version 1, sent" in page and "Dr A Example, Dr B Sample" in page
     assert "Discussed; the case of CHI [CHI removed]" in page and CHI not in page
+    for message in meeting.minutes_mail():  # and so were the minutes the lists received
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "the case of CHI [CHI removed]" in text and CHI not in message.as_string()
     assert "Agreed with two changes" in page
 
 
