@@ -35,10 +35,7 @@ class Sent:
 def agenda_recipients(app: App) -> tuple[str, ...]:
     """Every address of the agenda lists, then the administrators: each once, lower-cased."""
     s = app.settings
-    found: dict[str, None] = {}
-    for key in s.distribution["agendas"]:
-        addresses = [m.email for m in s.members if m.email] if key == "members" else s.lists[key].addresses
-        found.update(dict.fromkeys(a.strip().lower() for a in addresses))
+    found = dict.fromkeys(address for address, _ in list_recipients(app, s.distribution["agendas"]))
     found.update(dict.fromkeys(a.strip().lower() for a in s.triage.admins))
     return tuple(found)
 

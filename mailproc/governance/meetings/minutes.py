@@ -74,7 +74,8 @@ def _item(item: MeetingItem) -> catalogue.MinutesItem:
 
 
 def content_lines(view: catalogue.MinutesView) -> tuple[str, ...]:
-    """What the minutes say, one labelled line per fact: the form versions are compared in."""
+    """What the minutes record of the meeting, one labelled line per fact: the form versions
+    are compared in."""
     lines = [
         f"Attendees: {', '.join(view.attendees) or '-'}",
         f"Apologies: {', '.join(view.apologies) or '-'}",
@@ -87,9 +88,9 @@ def content_lines(view: catalogue.MinutesView) -> tuple[str, ...]:
             lines.extend(f"{label} {name}: {part}" for part in value.splitlines() if part.strip())
         if item.due_date:
             lines.append(f"{label} due: {date_long(item.due_date)}")
-    for action in view.actions:
-        due = date_long(action.due_date) if action.due_date else "no date"
-        lines.append(f"Action {action.reference}: {action.delegated_to}, due {due}")
+    # Not the action log: it moves with every later delegation and response, and that alone
+    # must not send "Corrected minutes" of this meeting. Each version shows it as it stands.
+    lines.extend(f"{c.reference} outcome: {c.outcome}" for c in view.closed)
     return tuple(lines)
 
 
