@@ -89,6 +89,22 @@ AGENDA = catalogue.AgendaView(
     next_meeting=None,
 )
 INVITE = CalendarPart("REQUEST", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+MINUTES = catalogue.MinutesView(
+    meeting=MEETING,
+    version=2,
+    attendees=("Dr A <Example>",),
+    apologies=(),
+    items=(
+        catalogue.MinutesItem(
+            1, ISSUE.reference, ISSUE.subject, "Talked <about> it", "Delegated", "Prescribing", TODAY
+        ),
+        catalogue.MinutesItem(2, "", "Sense-check: <this> template", "", "Agreed", "", None),
+    ),
+    actions=AGENDA.actions,
+    closed=(catalogue.ClosedIssue("IFG-2026-0004", "Old <one>", "Fixed <now>"),),
+    changes=("now: IFG-2026-0007 decision: Delegated",),
+)  # fmt: skip
+DONE = (catalogue.DecisionView(3, ISSUE.reference, "closed", "not on the agenda of MTG-3"),)
 
 # One call per catalogue function, with what each email must show.
 EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
@@ -177,6 +193,34 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
             GROUP, MEETING, ADMIN, "[MTG-3]", dataclasses.replace(INVITE, method="CANCEL")
         ),
         ("[MTG-3] Cancelled: Prescribing meeting", "is cancelled"),
+    ),
+    "minutes": (
+        lambda: catalogue.minutes(GROUP, MINUTES, "gp@example.nhs.scot", GP_LIST),
+        (
+            "[MTG-3] Corrected minutes: Prescribing meeting",
+            "now: IFG-2026-0007 decision",
+            "Dr A <Example>",
+            "Discussion: Talked <about> it",
+            "Outcome: Fixed <now>",
+            "member of GP Sub-group",
+        ),
+    ),
+    "decisions_confirmation": (
+        lambda: catalogue.decisions_confirmation(
+            GROUP, MEETING, INCOMING, "[MTG-3 #tok-123]", (DONE, ("outcome: gp@example.nhs.scot",), ("Jane",))
+        ),
+        (
+            "[MTG-3 #tok-123] Decisions applied",
+            "line 3, IFG-2026-0007: closed (not on the agenda",
+            "outcome: gp@example.nhs.scot",
+            "Jane",
+        ),
+    ),
+    "decisions_error": (
+        lambda: catalogue.decisions_error(
+            GROUP, MEETING, INCOMING, "[MTG-3 #tok-123]", 'Line 2 ("X"): <bad>'
+        ),
+        ("[MTG-3 #tok-123] Decisions not applied", "Line 2", "<bad>", "ITEM <n>: NOTE <text>"),
     ),
 }
 

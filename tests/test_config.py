@@ -51,7 +51,7 @@ def test_missing_password_variable_exits_2(tmp_path: Path, monkeypatch: pytest.M
         ("triage", {"admins": ["not-an-address"]}, "triage.admins"),
         ("distribution", {"outcomes": ["nosuchlist"]}, "distribution.outcomes"),
         ("distribution", {"agendas": ["nosuchlist"]}, "distribution.agendas"),
-        ("distribution", {"minutes": ["members"]}, "distribution.minutes"),
+        ("distribution", {"minutes": ["nosuchlist"]}, "distribution.minutes"),
         ("meetings", {"time": "2pm"}, "meetings.time"),
         ("meetings", {"time": "24:00"}, "meetings.time"),
         ("meetings", {"length_minutes": 0}, "meetings.length_minutes"),

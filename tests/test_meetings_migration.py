@@ -1,4 +1,4 @@
-"""Migration 0003 on a database at 0002 that already holds a meeting and a scheduled issue."""
+"""Migrations 0003 and 0004 on a database at 0002 that already holds a meeting and a scheduled issue."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def test_0003_keeps_meetings_and_makes_scheduled_issues_agenda_items(db_url: str
         assert meeting is not None
         assert (meeting.date, meeting.theme, meeting.time) == (date(2027, 1, 14), "prescribing", time(14, 0))
         assert (meeting.status, meeting.sequence, meeting.length_minutes) == (MeetingStatus.PLANNED, 0, 90)
+        assert (meeting.attendees, meeting.apologies) == ([], [])  # 0004
         items = session.scalars(select(MeetingItem)).all()
         assert [(i.meeting_id, i.position, i.kind, i.issue_id) for i in items] == [
             (7, 1, MeetingItemKind.ISSUE, 1)
@@ -66,3 +67,19 @@ def _meeting(day: date, theme: str) -> Meeting:
         date=day, theme=theme, time=time(10, 0), length_minutes=60, status=MeetingStatus.PLANNED,
         created_at=now, updated_at=now,
     )  # fmt: skip
+
+
+def test_0004_downgrades_and_upgrades_again(db_url: str) -> None:
+    _at_0002_with_data(db_url)
+    engine = dbmod.make_engine(db_url)
+    dbmod.upgrade(engine)
+    config = dbmod._alembic_config(engine)
+    command.downgrade(config, "0003")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM meetings")).scalar() == 1
+    command.upgrade(config, "head")
+    factory = dbmod.session_factory(engine)
+    with factory() as session:
+        item = session.scalars(select(MeetingItem)).one()
+        assert (item.action_owner, item.due_date) == (None, None)
+    engine.dispose()

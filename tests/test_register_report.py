@@ -118,8 +118,8 @@ def test_register_pages_list_every_issue_with_area_status_and_outcome(
     _, app, refs = populated
     site = tmp_path / "site"
     result = build_register(app, site)
-    assert (result.pages, result.issues) == (3 + 5, 5)
-    assert result.line() == f"register: 8 pages for 5 issues in {site}"
+    assert (result.pages, result.issues) == (3 + 5 + 1, 5)  # and the one meeting's page
+    assert result.line() == f"register: 9 pages for 5 issues in {site}"
     for name in ("index.html", "issues.html", "meetings.html"):
         assert (site / name).is_file()
     assert {p.name for p in (site / "issues").iterdir()} == {f"{ref}.html" for ref in refs.values()}

@@ -1,19 +1,30 @@
-"""Meeting commands: create, list, show, change, cancel, add-item, agenda [--send]."""
+"""Meeting commands: create, list, show, change, cancel, add-item, agenda [--send], decide,
+minutes [--send], actions."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from mailproc.app import App
+from mailproc.cli.commands_actions import actions_command
 from mailproc.cli.context import Context
+from mailproc.errors import UsageError
 from mailproc.governance import meetings
+from mailproc.governance.meetings import minutes as meeting_minutes
+from mailproc.governance.meetings.decide import apply_decisions
+from mailproc.governance.meetings.decisions import parse_decisions
 from mailproc.store import meetings as store
 from mailproc.store.db import transaction
 from mailproc.store.models import Meeting
+from mailproc.triage.apply import Actor, TriageRefused
+from mailproc.triage.commands import vocabulary
+from mailproc.triage.grammar import CommandError
 from mailproc.vocabulary import MeetingItemKind
 
 
@@ -159,6 +170,68 @@ def meeting_agenda(obj: Context, meeting_id: int, send: bool) -> None:
     click.echo(f"agenda queued for {sent.queued} recipient(s); {sent.unchanged} already had it")
 
 
+@meeting.command("decide")
+@click.argument("meeting_id", type=int)
+@click.option(
+    "--file", "path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The decisions, written as in the reply to the agenda (see README).",
+)  # fmt: skip
+@click.pass_obj
+def meeting_decide(obj: Context, meeting_id: int, path: Path) -> None:
+    """Apply a meeting's decisions from a file: all of them, or none (exit 2 naming the line)."""
+    app = obj.app()
+    text = path.read_text(encoding="utf-8")
+    actor = Actor(address=_cli_user(), via=f"cli:{app.clock().isoformat()}")
+    try:
+        decisions = parse_decisions(text, vocabulary(app), app.today())
+        with transaction(app.factory) as session:
+            found = store.get_meeting(session, meeting_id)
+            applied = apply_decisions(app, session, found, decisions, actor)
+    except (CommandError, TriageRefused) as exc:
+        raise UsageError(f"{path.name}: nothing applied. {exc}") from None
+    for d in applied.decisions:
+        where = f"line {d.line_no}, " if d.line_no else ""
+        click.echo(f"{where}{d.subject}: {d.summary}" + (f" ({d.note})" if d.note else ""))
+    for line in applied.mail:
+        click.echo(f"queued {line}")
+    for line in decisions.ignored:
+        click.echo(f"not read: {line}")
+
+
+@meeting.command("minutes")
+@click.argument("meeting_id", type=int)
+@click.option("--send", is_flag=True, help="Queue them to the distribution.minutes lists.")
+@click.pass_obj
+def meeting_minutes_command(obj: Context, meeting_id: int, send: bool) -> None:
+    """Print the minutes, or --send them (a changed version goes as corrected minutes)."""
+    app = obj.app()
+    if not send:
+        with app.factory() as session:
+            rendered = meeting_minutes.render_minutes(app, session, store.get_meeting(session, meeting_id))
+        click.echo(rendered.subject)
+        click.echo(rendered.text)
+        return
+    with transaction(app.factory) as session:
+        sent = meeting_minutes.send_minutes(app, session, store.get_meeting(session, meeting_id))
+    if sent.unchanged:
+        click.echo(f"minutes unchanged since version {sent.version} was sent; not sent again")
+        return
+    kind = "corrected minutes" if sent.version > 1 else "minutes"
+    click.echo(f"{kind} version {sent.version} queued for {sent.queued} recipient(s)")
+    for change in sent.changes:
+        click.echo(f"  {change}")
+
+
+meeting.add_command(actions_command, "actions")
+
+
+def _cli_user() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def _summary(app: App, m: Meeting) -> dict[str, Any]:
     view = meetings.meeting_view(app, m)
     return {
@@ -177,7 +250,14 @@ def _detail(app: App, m: Meeting) -> dict[str, Any]:
             "title": (meetings.issue_title(i.issue) if i.issue else i.title) or "",
             "discussion": i.discussion,
             "decision": i.decision,
+            "action_owner": i.action_owner,
+            "due_date": i.due_date.isoformat() if i.due_date else None,
         }
         for i in m.items
     ]
-    return {**_summary(app, m), "items": items}
+    return {
+        **_summary(app, m),
+        "attendees": list(m.attendees),
+        "apologies": list(m.apologies),
+        "items": items,
+    }

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from mailproc.app import App, open_app
 from mailproc.cli import demo_data
+from mailproc.cli.demo_meeting import run_meeting
 from mailproc.config import load
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
@@ -61,6 +62,12 @@ addresses = ["gp-subgroup@example.nhs.scot"]
 
 [distribution]
 outcomes = ["gp-subgroup"]
+agendas = ["members", "gp-subgroup"]
+minutes = ["gp-subgroup"]
+
+[groups.prescribing]
+name = "Prescribing Operational Group"
+contact = ["prescribing.lead@example.nhs.scot"]
 """
 
 
@@ -87,7 +94,9 @@ def _demo(directory: Path | None) -> None:
     _submissions(app, inbox)
     _reply_threads(app, inbox)
     _triage(app, inbox)
-    _step("7. The published register for the intranet (patient identifiers removed)")
+    run_meeting(app, inbox, _sent, _admin_reply, _step)
+    _show_issues(app)
+    _step("10. The published register for the intranet (patient identifiers removed; a page per meeting)")
     click.echo(build_register(app, root / "register").line())
     click.echo(f"\nEverything sent is in {root / 'outbox'}; to look around (the secret is this demo's own):")
     click.echo(f"  export MAILPROC_DEMO_SECRET={os.environ['MAILPROC_DEMO_SECRET']}")
@@ -133,12 +142,6 @@ def _triage(app: App, inbox: mailbox.Maildir) -> None:
     _admin_reply(app, inbox, request, "ACCEPT prescribing\n\nThanks")
     confirmation = _sent(app, "command-confirmation")[-1]
     click.echo(_headers(confirmation, "Subject") + "\n" + _text(confirmation))
-    _step("6. After the meeting, one more reply closes the issue; submitter and GP sub-group are told")
-    outcome = "The discharge letter template now has a mandatory 'medicines changed and why' section."
-    _admin_reply(app, inbox, _sent(app, "command-confirmation")[-1], f"CLOSE {outcome}")
-    for msg in _sent(app, "outcome"):
-        click.echo(_headers(msg, "To", "Subject"))
-    _show_issues(app)
 
 
 def _admin_reply(app: App, inbox: mailbox.Maildir, to: EmailMessage, body: str) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from mailproc.app import App
 from mailproc.errors import MailprocError
+from mailproc.governance import register_meetings
 from mailproc.outbound.render import RenderError
 from mailproc.privacy import detector
 from mailproc.store.models import Event, Issue, Meeting
@@ -83,6 +84,7 @@ class IssueView:
 
 @dataclass(frozen=True)
 class MeetingView:
+    page: str  # meetings/<id>.html
     day: str
     theme: str
     issues: tuple[IssueView, ...]
@@ -112,13 +114,15 @@ def build_register(
     `out_dir` holds files that an earlier build did not write.
     """
     issues, meetings = _load(app)
-    pages = 3 + len(issues)
+    pages = 3 + len(issues) + len(meetings)
 
     def write(staging: Path) -> None:
         (staging / "issues").mkdir()
         _write(app, staging / "index.html", "index.html.j2", "", _index_values(app, issues))
         _write(app, staging / "issues.html", "issues.html.j2", "", {"issues": issues})
         _write(app, staging / "meetings.html", "meetings.html.j2", "", {"meetings": meetings})
+        published = {view.reference: view.page for view in issues}
+        register_meetings.write_meeting_pages(app, staging, published, lambda *page: _write(app, *page))
         for done, view in enumerate(issues, start=1):
             _write(app, staging / "issues" / view.page, "issue.html.j2", "../", {"issue": view})
             if on_progress is not None:
@@ -176,6 +180,7 @@ def _load(app: App) -> tuple[tuple[IssueView, ...], tuple[MeetingView, ...]]:
         ids = [row.meeting_id for row in rows]
     meeting_views = tuple(
         MeetingView(
+            page=f"{register_meetings.FOLDER}/{register_meetings.page_name(m.id)}",
             day=_day(m.date),
             theme=m.theme,
             issues=tuple(v for v, mid in zip(views, ids, strict=True) if mid == m.id),

@@ -3,9 +3,10 @@
 1. Count the attempt, committed before anything else, so that a message that kills the
    process is counted too; past `intake.max_attempts` it is quarantined with its last error.
 2. In ONE database transaction: already handled? too large? parse; a copy of a logged email?
-   classify; then one of four paths (machine mail, an administrator's command, a reply to an
-   issue, a new submission). Outgoing mail is queued in the same transaction (transactional
-   outbox), so a crash at any point leaves either nothing or everything.
+   classify; then one of five paths (machine mail, a reply to a meeting's agenda, an
+   administrator's command, a reply to an issue, a new submission). Outgoing mail is queued
+   in the same transaction (transactional outbox), so a crash at any point leaves either
+   nothing or everything.
 3. Only after the commit, the move at the source: Processed, or Quarantine with the reason.
 
 A database or disk failure is not the message's fault: it is not counted as an attempt, never
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from mailproc.app import App
 from mailproc.errors import SourceError, StorageUnavailable
 from mailproc.governance import actions
+from mailproc.governance.meetings import reply as meeting_mail
 from mailproc.intake.classify import Classification, ClassifyContext, Kind, classify
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import ParseError, parse
@@ -148,6 +150,9 @@ def route(app: App, session: Session, item: SourceMessage, options: PassOptions)
     path = classify(msg, classify_context(app), DbThreadLookup(session, app.domain))
     if path.kind is Kind.AUTOMATIC:
         return log_automatic(app, session, item, msg, path)
+    tag = meeting_mail.meeting_tag_in(msg.subject)
+    if tag is not None:
+        return meeting_reply(app, session, item, msg, tag, options)
     if path.kind is Kind.COMMAND:
         return command(app, session, item, msg, options)
     if path.kind is Kind.REPLY and path.reference:
@@ -254,6 +259,32 @@ def command(app: App, session: Session, item: SourceMessage, msg: Inbound, optio
         )
     summary = triage_mail.run_commands(app, session, issue, msg, row)
     return Outcome(fate="done", result="command", reference=issue.reference, reason=summary)
+
+
+def meeting_reply(
+    app: App, session: Session, item: SourceMessage, msg: Inbound, tag: meeting_mail.MeetingTag,
+    options: PassOptions,
+) -> Outcome:  # fmt: skip
+    """A reply to a meeting's agenda: an administrator's decisions (authorised as a command
+    is, refused ones quarantined), else a colleague's reply-all, kept and never applied."""
+    verdict = meeting_mail.authorise(app, session, msg, tag)
+    reference = f"MTG-{tag.meeting_id}"
+    if not verdict.admin:
+        why = f"reply to the agenda of {reference} from a non-administrator; nothing applied"
+        log_message(app, session, item, msg, MessageKind.REPLY, None, why)
+        return Outcome(fate="done", result="reply", reference=reference, reason=why)
+    if verdict.meeting is None or verdict.problem:
+        reason = f"rejected decisions: {verdict.problem}"
+        messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
+        triage_mail.answer_rejection(app, session, msg, triage_mail.Verdict(reference, None, verdict.problem))
+        return Outcome(fate="quarantine", result="quarantined", reference=reference, reason=reason)
+    text = visible_reply(msg.first_text or msg.text)
+    row = log_message(app, session, item, msg, MessageKind.COMMAND, None, f"decisions for {reference}",
+                      visible=text)  # fmt: skip
+    if options.backlog:
+        return Outcome(fate="done", result="command", reference=reference, reason="not applied (backlog)")
+    summary = meeting_mail.run_decisions(app, session, verdict.meeting, msg, row)
+    return Outcome(fate="done", result="command", reference=reference, reason=summary)
 
 
 def log_copy(app: App, session: Session, item: SourceMessage, msg: Inbound, earlier: Message) -> Outcome:

@@ -111,7 +111,8 @@ def recording(session: Session) -> Iterator[list[OutboxMessage]]:
     try:
         yield queued
     finally:
-        recorders.remove(queued)
+        # By identity: an enclosing recording holds an equal list (the same rows so far).
+        recorders[:] = [r for r in recorders if r is not queued]
 
 
 def cancel(session: Session, outbox_id: int) -> bool:

@@ -169,3 +169,31 @@ def _append(
 def _require_planned(meeting: Meeting, what: str) -> None:
     if meeting.status != MeetingStatus.PLANNED:
         raise MeetingError(f"meeting {meeting.id} is {meeting.status}; cannot {what} it")
+
+
+def decision_item(
+    session: Session, meeting: Meeting, issue: Issue, now: datetime
+) -> tuple[MeetingItem, bool]:
+    """The meeting's item for `issue`, appended if the issue was not on the agenda.
+    Returns (item, was on the agenda)."""
+    found = session.scalar(
+        select(MeetingItem).where(MeetingItem.meeting_id == meeting.id, MeetingItem.issue_id == issue.id)
+    )
+    if found is not None:
+        return found, True
+    return _append(session, meeting, MeetingItemKind.ISSUE, now, issue_id=issue.id), False
+
+
+def item_at(session: Session, meeting: Meeting, number: int) -> MeetingItem | None:
+    """The item added by hand with this ITEM number (its position), or None."""
+    return session.scalar(
+        select(MeetingItem).where(
+            MeetingItem.meeting_id == meeting.id,
+            MeetingItem.position == number,
+            MeetingItem.kind == MeetingItemKind.ITEM,
+        )
+    )
+
+
+def item_numbers(meeting: Meeting) -> list[int]:
+    return [i.position for i in meeting.items if i.kind == MeetingItemKind.ITEM]

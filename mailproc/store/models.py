@@ -296,6 +296,9 @@ class Meeting(Base):
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # From the decisions reply (ATTENDEES:, APOLOGIES:): names as the administrator wrote them.
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    apologies: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     items: Mapped[list[MeetingItem]] = relationship(
         back_populates="meeting", order_by="MeetingItem.position", cascade="all, delete-orphan"
@@ -318,12 +321,30 @@ class MeetingItem(Base):
     title: Mapped[str | None] = mapped_column(Text)
     discussion: Mapped[str | None] = mapped_column(Text)
     decision: Mapped[str | None] = mapped_column(Text)
+    action_owner: Mapped[str | None] = mapped_column(Text)  # the delegated group's name
+    due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
     issue: Mapped[Issue | None] = relationship()
 
     __table_args__ = (UniqueConstraint("meeting_id", "position", name="uq_meeting_items_meeting_position"),)
+
+
+class Minutes(Base):
+    """One version of a meeting's minutes as sent: `content` is the labelled lines the next
+    version is compared with, so that "Corrected minutes" can say what changed."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("meeting_id", "version", name="uq_minutes_meeting_version"),)
 
 
 class PidFinding(Base):

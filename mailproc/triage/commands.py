@@ -50,7 +50,7 @@ def authorise(app: App, session: Session, msg: Inbound) -> Verdict:
     """Find the issue the email names and decide whether its sender may command it."""
     reference, token = find_token(app, msg)
     issue = session.scalar(select(Issue).where(Issue.reference == reference)) if reference else None
-    problem = _problem(app, msg, reference, token, issue)
+    problem = sender_problem(app, msg, reference, token, issue is not None)
     return Verdict(reference=issue.reference if issue else reference, issue=issue, problem=problem)
 
 
@@ -91,14 +91,15 @@ def find_token(app: App, msg: Inbound) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _problem(app: App, msg: Inbound, reference: str | None, token: str | None, issue: Issue | None) -> str:
-    """ "" when the email may command `issue`, else why not."""
+def sender_problem(app: App, msg: Inbound, reference: str | None, token: str | None, found: bool) -> str:
+    """ "" when the email may command what `reference` names (an issue, a meeting: `found`
+    says it exists), else why not: allow-list, token for that reference, DMARC if required."""
     t = app.settings.triage
     sender = check_sender(msg.from_addresses, msg.from_defects, t.admins)
     if not sender.ok or sender.admin is None:
         return f"sender not authorised: {sender.reason}"
-    if not reference or not token or issue is None:
-        return "no valid issue reference and token in the subject or References"
+    if not reference or not token or not found:
+        return "no valid reference and token in the subject or References"
     check = verify_token(
         t.secret, token, reference, sender.admin, app.clock(), timedelta(days=t.token_max_age_days)
     )

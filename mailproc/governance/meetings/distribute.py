@@ -35,10 +35,7 @@ class Sent:
 def agenda_recipients(app: App) -> tuple[str, ...]:
     """Every address of the agenda lists, then the administrators: each once, lower-cased."""
     s = app.settings
-    found: dict[str, None] = {}
-    for key in s.distribution["agendas"]:
-        addresses = [m.email for m in s.members if m.email] if key == "members" else s.lists[key].addresses
-        found.update(dict.fromkeys(a.strip().lower() for a in addresses))
+    found = dict.fromkeys(address for address, _ in list_recipients(app, s.distribution["agendas"]))
     found.update(dict.fromkeys(a.strip().lower() for a in s.triage.admins))
     return tuple(found)
 
@@ -112,3 +109,21 @@ def _each_recipient(
 
 def _group(app: App) -> catalogue.GroupView:
     return catalogue.group_view(app.settings)
+
+
+def list_recipients(app: App, keys: tuple[str, ...]) -> tuple[tuple[str, catalogue.ListView], ...]:
+    """Every address of the lists `keys` ("members": every member) once, lower-cased, each
+    with the first of its lists, which its List-Id names."""
+    s = app.settings
+    domain = s.group.address.rpartition("@")[2]
+    found: dict[str, catalogue.ListView] = {}
+    for key in keys:
+        if key == "members":
+            view = catalogue.ListView(key, f"{s.group.name} members", domain)
+            addresses = [m.email for m in s.members]
+        else:
+            view, addresses = catalogue.ListView(key, s.lists[key].name, domain), list(s.lists[key].addresses)
+        for address in addresses:
+            if address:
+                found.setdefault(address.strip().lower(), view)
+    return tuple(found.items())
