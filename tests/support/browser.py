@@ -59,7 +59,10 @@ def open_page(browser: Any, path: Path, width: int = 1280) -> Iterator[tuple[Any
     page = context.new_page()
     page.on("console", lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
-    page.on("request", lambda req: None if req.url.startswith(LOCAL_SCHEMES) else log.remote_requests.append(req.url))
+    page.on(
+        "request",
+        lambda req: None if req.url.startswith(LOCAL_SCHEMES) else log.remote_requests.append(req.url),
+    )
     try:
         page.goto(path.resolve().as_uri(), wait_until="load")
         yield page, log
@@ -78,7 +81,8 @@ def audit(page: Any) -> list[dict[str, Any]]:
 def describe(violations: list[dict[str, Any]]) -> str:
     """One line per violation and its first offending elements, for an assertion message."""
     return "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in violations
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in violations
     )
 
 

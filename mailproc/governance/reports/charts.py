@@ -32,6 +32,8 @@ PALETTE = (
     "#005eb8", "#ed8b00", "#009639", "#7c2855", "#41b6e6", "#ffb81c", "#330072",
     "#da291c", "#768692", "#00a499", "#ae2573", "#425563",
 )  # fmt: skip
+# English month names whatever the machine's locale, so the SVG is the same everywhere.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _STYLE: dict[RcKeyType, Any] = {
     "svg.hashsalt": "mailproc-report",
     "svg.fonttype": "none",
@@ -94,13 +96,19 @@ def _trend(key: str, trend: Trend) -> str:
     for index, (area, values) in enumerate(trend.series):
         ax.bar(positions, values, bottom=bottom, label=area, color=PALETTE[index % len(PALETTE)], width=0.7)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xticks(positions, [m[2:] for m in trend.months], rotation=45, ha="right")
+    ax.set_xticks(positions, [_month(m) for m in trend.months], rotation=45, ha="right")
     ax.set_ylabel("issues received")
     _integer_axis(ax, "y")
     if trend.series:
         handles, labels = ax.get_legend_handles_labels()  # top of the stack first, as drawn
         ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return _svg(fig, key)
+
+
+def _month(month: str) -> str:
+    """`2025-03` as "Mar 2025"."""
+    year, number = month.split("-")
+    return f"{_MONTHS[int(number) - 1]} {year}"
 
 
 def _timing(key: str, triage: Timing, outcome: Timing) -> str:
