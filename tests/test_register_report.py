@@ -224,7 +224,8 @@ def test_report_figures_on_a_known_set(tmp_path: Path) -> None:
     assert report.overdue == (
         reports.OverdueAction(r["Tablets C"], "", "Prescribing Operational Group", date(2026, 3, 6), 6),
     )
-    assert [(w.reference, w.days) for w in report.awaiting_triage] == [(r["Significant event analysis D"], 9.0)]
+    waiting = [(w.reference, w.days) for w in report.awaiting_triage]
+    assert waiting == [(r["Significant event analysis D"], 9.0)]
     # triage.waiting_days (3 by default) is the one threshold, for the report and the digest alike
     assert reports.build_report(_at(app, T0 + timedelta(days=4))).awaiting_triage == ()
     assert len(reports.build_report(_at(app, T0 + timedelta(days=5))).awaiting_triage) == 1

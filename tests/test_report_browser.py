@@ -12,8 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import tests.support.report_fixture as fx
 from mailproc.governance import reports
-from tests.support import report_fixture as fx
 from tests.support.browser import ARTIFACTS, audit, describe, open_page, screenshot
 from tests.support.workspace import make_workspace
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+import tests.support.report_fixture as fx
 from mailproc.app import App
 from mailproc.governance import reports
 from mailproc.privacy.detector import find_pid
-from tests.support import report_fixture as fx
 from tests.support.htmltables import tables
 from tests.support.pid_samples import CHI
 from tests.support.workspace import SECRET, Workspace, make_workspace

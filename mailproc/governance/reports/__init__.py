@@ -15,7 +15,6 @@ from mailproc.app import App
 from mailproc.governance.reports.compute import Inputs, compute, percentile
 from mailproc.governance.reports.facts import read_facts, sector_of
 from mailproc.governance.reports.gate import scrub
-from mailproc.governance.reports.html import render_html
 from mailproc.governance.reports.model import (
     AreaRow,
     Escalation,
@@ -29,6 +28,7 @@ from mailproc.governance.reports.model import (
     Timing,
     Trend,
 )
+from mailproc.governance.reports.page import render_html
 from mailproc.governance.reports.period import period, quarter_period
 from mailproc.governance.reports.tables import CSV_HEADER, csv_rows, render_csv, to_json, write_csv
 from mailproc.governance.reports.text import render_text
