@@ -104,3 +104,15 @@ def test_html_escapes_and_redacts_what_administrators_typed(tmp_path: Path) -> N
     assert "Done for &lt;b&gt;[CHI removed]&lt;/b&gt; &amp; more." in html
     with app.factory() as session:
         assert CHI in session.scalars(select(Issue.outcome)).first()  # the original stays in the core
+
+
+def test_an_empty_database_gives_a_whole_report(tmp_path: Path) -> None:
+    app = make_workspace(tmp_path / "ws").app()
+    report = reports.build_report(app)
+    assert (report.total, report.by_area, report.trend.months, report.to_triage.median) == (0, (), (), None)
+    html = reports.render_html(app, report)
+    assert html.count("<figure><svg") == 6 and "No issues from significant event analyses" in html
+    assert "0 issue(s), all issues" in reports.render_text(report)
+    assert reports.render_csv(report).splitlines()[:3] == [
+        "section,key,measure,value", "summary,period,label,all issues", "summary,total,issues,0",
+    ]  # fmt: skip

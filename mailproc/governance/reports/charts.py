@@ -20,13 +20,13 @@ matplotlib.use("Agg")  # before anything draws: never look for a display
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from matplotlib.typing import RcKeyType
 
 from mailproc.governance.reports.model import Report, Timing, Trend
 
 BLUE = "#005eb8"
 DARK = "#003087"
-GREY = "#768692"
 # Distinguishable series colours (colour-blind safe first, then more) for the trend per area.
 PALETTE = (
     "#005eb8", "#ed8b00", "#009639", "#7c2855", "#41b6e6", "#ffb81c", "#330072",
@@ -131,8 +131,6 @@ def _timing(key: str, triage: Timing, outcome: Timing) -> str:
 
 
 def _integer_axis(ax: Axes, which: str) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     axis = ax.xaxis if which == "x" else ax.yaxis
     axis.set_major_locator(MaxNLocator(integer=True))
 
