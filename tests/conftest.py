@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest_browser import browser
 from tests.conftest_imap import imap, imap_server
 from tests.conftest_smtp import auth_server, smtp_server
 from tests.support.imapserver import ImapTestServer
@@ -20,7 +21,7 @@ from tests.support.smtpserver import SmtpTestServer
 from tests.support.triagedesk import Desk, DeskFactory
 from tests.support.workspace import SECRET, Workspace, make_workspace
 
-__all__ = ["auth_server", "imap", "imap_server", "smtp_server"]
+__all__ = ["auth_server", "browser", "imap", "imap_server", "smtp_server"]
 PG_URL = os.environ.get("MAILPROC_TEST_PG_URL", "")
 
 

@@ -204,21 +204,44 @@ def register_build(obj: Context, directory: Path) -> None:
     click.echo(built.line())
 
 
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
 @click.command()
+@click.option("--from", "start", type=_DATE, help="Only issues received on or after YYYY-MM-DD.")
+@click.option("--since", "since", type=_DATE, hidden=True)  # the earlier name of --from
+@click.option("--to", "end", type=_DATE, help="Only issues received on or before YYYY-MM-DD.")
+@click.option("--quarterly", metavar="YYYY-Qn", help="The committee's quarter, e.g. 2026-Q1.")
 @click.option(
-    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only issues received since YYYY-MM-DD."
+    "--format", "fmt", type=click.Choice(["text", "html", "csv", "json"]), default="text", show_default=True
 )
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write a CSV.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file, not stdout."
+)
 @click.pass_obj
-def report(obj: Context, since: datetime | None, csv_path: Path | None) -> None:
-    """Counts by area, source and status; times to triage and outcome; overdue work."""
+def report(
+    obj: Context,
+    start: datetime | None,
+    since: datetime | None,
+    end: datetime | None,
+    quarterly: str | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Counts by area, source, sector and status; trends; times to triage and outcome; actions."""
     from mailproc.governance import reports
 
-    result = reports.build_report(obj.app(), since.date() if since else None)
-    click.echo(reports.render_text(result), nl=False)
-    if csv_path is not None:
-        try:
-            reports.write_csv(result, csv_path)
-        except OSError as exc:
-            raise MailprocError(f"cannot write {csv_path}: {exc.strerror}") from None
-        click.echo(f"csv: {csv_path}")
+    app = obj.app()
+    first = start or since
+    within = reports.period(first.date() if first else None, end.date() if end else None, quarterly)
+    result = reports.build_report(app, within=within)
+    renderers = {"text": reports.render_text, "csv": reports.render_csv, "json": reports.to_json}
+    content = reports.render_html(app, result) if fmt == "html" else renderers[fmt](result)
+    if out is None:
+        click.echo(content, nl=False)
+        return
+    try:
+        out.write_text(content, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise MailprocError(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"report ({fmt}): {out}")

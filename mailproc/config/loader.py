@@ -24,6 +24,7 @@ from mailproc.config.settings import (
     OutboundSettings,
     PrivacyPattern,
     PrivacySettings,
+    ReportSettings,
     Settings,
     SmtpSettings,
     TriageSettings,
@@ -67,6 +68,7 @@ def load(path: Path) -> Settings:
         areas=_keyword_map(root, "areas", DEFAULT_AREAS),
         source_kinds=_keyword_map(root, "source_kinds", DEFAULT_SOURCE_KINDS),
         outcomes_by_area=by_area,
+        reports=_reports(root.table("reports")),
     )
     root.finish()
     _cross_check(settings, spath)
@@ -318,6 +320,24 @@ def _privacy(t: Table) -> PrivacySettings:
     return settings
 
 
+def _reports(t: Table) -> ReportSettings:
+    sectors_table = t.table("sectors")
+    sectors = {}
+    for name in sectors_table.data:
+        domains = tuple(d.lower().lstrip("@") for d in sectors_table.strings(name))
+        if name == "other":
+            raise sectors_table.error(name, "\"other\" is where unmatched domains go; it takes no list")
+        sectors[name] = domains
+    sectors_table.finish()
+    settings = ReportSettings(
+        triage_target_days=t.integer("triage_target_days", 7, minimum=1),
+        outcome_target_days=t.integer("outcome_target_days", 90, minimum=1),
+        sectors=sectors,
+    )
+    t.finish()
+    return settings
+
+
 def _keyword_map(root: Table, name: str, default: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     if name not in root.data:
         root.used.add(name)
@@ -342,5 +362,5 @@ def _cross_check(s: Settings, path: str) -> None:
 __all__ = [
     "DEFAULT_AREAS", "DEFAULT_SOURCE_KINDS", "Contact", "GroupSettings", "ImapSettings", "IntakeSettings",
     "MailingList", "MeetingSettings", "Member", "OutboundSettings", "PrivacyPattern", "PrivacySettings",
-    "Settings", "SmtpSettings", "TriageSettings", "default_config_path", "load",
+    "ReportSettings", "Settings", "SmtpSettings", "TriageSettings", "default_config_path", "load",
 ]  # fmt: skip

@@ -147,6 +147,16 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """`[reports]`: targets for the governance report and the map from a submitter's address
+    domain to their sector (primary, secondary...); an address matching none is "other"."""
+
+    triage_target_days: int = 7
+    outcome_target_days: int = 90
+    sectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     group: GroupSettings
@@ -166,6 +176,7 @@ class Settings:
     # `[distribution.by_area]`: the lists that get the outcomes of an area's issues; an area
     # not named here falls back to `distribution.outcomes`.
     outcomes_by_area: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     def base_dir(self) -> Path:
         return self.path.parent
