@@ -79,12 +79,25 @@ VALID = [
     ("PRIORITY high", "PRIORITY", ("high",), ""),
     ("PRIORITY Low", "PRIORITY", ("low",), ""),
     ("UNDO", "UNDO", (), ""),
-    ("TITLE Discharge letters without medication changes", "TITLE", (),
-     "Discharge letters without medication changes"),
-    ("PUBLISH Discharge letters list every medication change", "PUBLISH", (),
-     "Discharge letters list every medication change"),
+    (
+        "TITLE Discharge letters without medication changes",
+        "TITLE",
+        (),
+        "Discharge letters without medication changes",
+    ),
+    (
+        "PUBLISH Discharge letters list every medication change",
+        "PUBLISH",
+        (),
+        "Discharge letters list every medication change",
+    ),
     ("UNPUBLISH", "UNPUBLISH", (), ""),
-    ("DELEGATE prescribing by 2026-12-31 WITH TEXT", "DELEGATE", ("prescribing", "2026-12-31", "WITH TEXT"), ""),
+    (
+        "DELEGATE prescribing by 2026-12-31 WITH TEXT",
+        "DELEGATE",
+        ("prescribing", "2026-12-31", "WITH TEXT"),
+        "",
+    ),
     ("DELEGATE prescribing WITH TEXT", "DELEGATE", ("prescribing", "WITH TEXT"), ""),
 ]
 
@@ -527,7 +540,7 @@ def test_text_after_a_quote_is_never_executed(before: list[str], marker: str, af
 def test_a_keyword_not_in_capitals_never_runs(
     case: tuple[str, str, tuple[str, ...], str], how: Callable[[str], str]
 ) -> None:
-    line, keyword, args, _ = case
+    line = case[0]
     first, _, rest = line.partition(" ")
     with pytest.raises(CommandError, match="no command found"):
         parse(f"{how(first)} {rest}".strip())

@@ -109,7 +109,9 @@ def _one_line(rest: str, vocab: Vocabulary, today: date) -> Args:
     if not text:
         raise Invalid("needs text after the keyword")
     if len(text) > MAX_TITLE_CHARS:
-        raise Invalid(f"text is longer than {MAX_TITLE_CHARS} characters", "Shorten it to a one-line summary.")
+        raise Invalid(
+            f"text is longer than {MAX_TITLE_CHARS} characters", "Shorten it to a one-line summary."
+        )
     return (), text
 
 
@@ -184,4 +186,6 @@ SPECS: dict[str, tuple[str, str, ArgParser]] = {
 }
 KEYWORDS: tuple[str, ...] = tuple(SPECS)
 # Only these carry free text, so only these may continue onto the following lines.
-TEXT_KEYWORDS: frozenset[str] = frozenset({"INFO", "DECLINE", "CLOSE", "NOTE", "ESCALATE", "PUBLISH", "TITLE"})
+TEXT_KEYWORDS: frozenset[str] = frozenset(
+    {"INFO", "DECLINE", "CLOSE", "NOTE", "ESCALATE", "PUBLISH", "TITLE"}
+)
