@@ -63,7 +63,9 @@ def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
             flags = ("!" if i.pid_detected else " ") + ("H" if i.on_hold else " ")
             area = i.area or (f"~{i.suggested_area}" if i.suggested_area else "-")
             when = local(i.created_at, tz)
-            click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {i.subject[:60]}")
+            click.echo(
+                f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {(i.title or i.subject)[:60]}"
+            )
         if not rows:
             click.echo("no issues" + (f" with status {status}" if status else ""))
 
@@ -124,6 +126,13 @@ def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
         status = issue.status
     for item in applied:
         click.echo(f"{issue.reference}: {item.summary} (status {status})")
+        if item.sent_text:
+            click.echo(
+                "  the text as it goes out:\n"
+                + "\n".join(f"  | {line}" for line in item.sent_text.splitlines())
+            )
+        for line in item.outgoing:
+            click.echo(f"  email: {line}")
 
 
 def _cli_user() -> str:
