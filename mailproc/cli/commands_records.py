@@ -129,7 +129,7 @@ def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
         if item.sent_text:
             click.echo(
                 "  the text as it goes out:\n"
-                + "\n".join(f"  | {line}" for line in item.sent_text.splitlines())
+                + "\n".join(f"  | {line}".rstrip() for line in item.sent_text.splitlines())
             )
         for line in item.outgoing:
             click.echo(f"  email: {line}")
