@@ -303,3 +303,11 @@ def test_a_submission_without_subject_gets_the_first_words_of_its_text_redacted(
     with desk.app.factory() as session:
         subject = session.scalars(select(Issue.subject).where(Issue.reference == ref)).one()
     assert subject == "CHI [CHI removed] was discharged without a letter…"
+
+
+def test_the_cli_shows_subjects_redacted_while_redact_for_admins_is_on(desk: Desk) -> None:
+    [ref] = desk.submit(submission(1, subject=f"Letter missing for CHI {CHI}"))
+    listed = desk.ws.cli("issues", "list").stdout
+    shown = desk.ws.cli("issues", "show", ref).stdout
+    for output in (listed, shown.split("--- ")[0]):  # the header lines, before the messages
+        assert "Letter missing for CHI [CHI removed]" in output and CHI not in output
