@@ -553,3 +553,17 @@ def test_large_reply_is_cheap() -> None:
     with pytest.raises(CommandError):
         parse("ACCEPT " + "A" * 1990)
     assert time.monotonic() - started < 2.0
+
+
+def test_title_and_public_summary_are_one_line_however_they_are_wrapped() -> None:
+    text = "TITLE Discharge letters\nwithout medication lists\nPUBLISH Letters now list\n\nevery change"
+    reply = parse(text)
+    assert [(c.keyword, c.text) for c in reply.commands] == [
+        ("TITLE", "Discharge letters without medication lists"),
+        ("PUBLISH", "Letters now list every change"),
+    ]
+
+
+def test_with_text_may_be_written_in_any_case_but_only_at_the_end() -> None:
+    assert only("DELEGATE prescribing with text").args == ("prescribing", "WITH TEXT")
+    assert "unexpected words" in error("DELEGATE prescribing WITH TEXT by 2026-12-31").reason
