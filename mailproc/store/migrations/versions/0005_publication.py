@@ -1,7 +1,7 @@
 """publication: an issue's working title, public summary and when it was published
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 
 Nothing is on the register until an administrator publishes it (PUBLISH <public summary>), so
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
