@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -167,12 +168,12 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
         ("asked the Prescribing Operational Group", "respond by Monday 3 August 2026"),
     ),
     "delegation": (
-        lambda: catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING),
+        lambda: catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING, with_text=True),
         ("For Prescribing Operational Group", "Monday 3 August 2026", "letters <b>late</b>."),
     ),
     "escalation": (
         lambda: catalogue.escalation(GROUP, ISSUE, COMMAND, ROUTE),
-        ("Escalated to Clinical Governance Committee", "Why: Please look at", "letters <b>late</b>."),
+        ("Escalated to Clinical Governance Committee", "Why: Please look at", "Issue IFG-2026-0007"),
     ),
     "delegation_reminder": (
         lambda: catalogue.delegation_reminder(GROUP, ISSUE, PRESCRIBING, TODAY),
@@ -298,3 +299,52 @@ def test_a_context_holds_plain_values_only_and_is_read_only() -> None:
     email = catalogue.declined(GROUP, ISSUE, COMMAND)
     with pytest.raises(TypeError):
         email.context["reason"] = "changed"  # type: ignore[index]
+
+
+def test_lists_groups_and_escalation_get_the_administrators_title_never_the_submitters_words() -> None:
+    untitled, titled = ISSUE, dataclasses.replace(ISSUE, title="Late discharge letters (working)")
+    published = dataclasses.replace(titled, public_summary="Discharge letters reach practices late")
+    for issue, shown in (
+        (untitled, "Issue IFG-2026-0007"),
+        (titled, titled.title),
+        (published, "reach practices"),
+    ):
+        for email in (
+            catalogue.delegation(GROUP, issue, COMMAND, PRESCRIBING),
+            catalogue.escalation(GROUP, issue, COMMAND, ROUTE),
+            catalogue.outcome_to_list_member(GROUP, issue, COMMAND, "gp@example.nhs.scot", GP_LIST),
+            catalogue.delegation_reminder(GROUP, issue, PRESCRIBING, TODAY),
+        ):
+            rendered = _render(email)
+            whole = rendered.subject + rendered.text + rendered.html
+            assert shown in rendered.subject, (email.template, shown)
+            assert "Discharge <letters>" not in whole and "Discharge &lt;letters&gt;" not in whole, (
+                email.template
+            )
+            assert "letters <b>late" not in whole and "letters &lt;b&gt;late" not in whole, email.template
+    # Lists, groups and the escalation route wait for the hold window; the reminder does not.
+    assert catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING).held
+    assert catalogue.escalation(GROUP, ISSUE, COMMAND, ROUTE).held
+    assert not catalogue.delegation_reminder(GROUP, ISSUE, PRESCRIBING, TODAY).held
+
+
+def test_forwarded_text_says_honestly_what_was_removed() -> None:
+    rendered = _render(catalogue.delegation(GROUP, ISSUE, COMMAND, PRESCRIBING, with_text=True))
+    heading = (
+        "CHI and NHS numbers, dates of birth, postcodes, phone numbers and titled names that we "
+        "recognised were removed"
+    )
+    assert heading in " ".join(rendered.text.split()) and heading in " ".join(rendered.html.split())
+
+
+def test_no_template_claims_the_text_is_free_of_patient_data() -> None:
+    claims = (
+        "patient-identifiable data removed",
+        "identifiable data removed",
+        "free of patient",
+        "anonymised",
+    )
+    root = Path(__file__).resolve().parents[1] / "templates"
+    for path in root.rglob("*.j2"):
+        text = " ".join(path.read_text(encoding="utf-8").lower().split())
+        assert not [c for c in claims if c in text], path

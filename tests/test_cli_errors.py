@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from mailproc.cli.progress import LOG_EVERY_SECONDS, Reporter
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
+from mailproc.store.models import Issue
 from tests.support.mail import varied_message
-from tests.support.workspace import make_workspace, run_mailproc
+from tests.support.workspace import make_workspace, run_mailproc, triage
 
 
 def test_an_unexpected_error_is_one_line_and_the_traceback_comes_with_v(tmp_path: Path) -> None:
@@ -70,6 +72,9 @@ def test_core_work_reports_progress_through_the_callback(tmp_path: Path) -> None
         polled: list[tuple[int, int]] = []
         runner.poll_once(app, on_progress=lambda done, total: polled.append((done, total)))
         assert polled == [(1, 3), (2, 3), (3, 3)]
+        with app.factory() as session:  # the register shows published issues only
+            for ref in session.scalars(select(Issue.reference)):
+                triage(app, ref, f"PUBLISH Issue {ref}")
         built: list[tuple[int, int]] = []
         build_register(app, tmp_path / "site", on_progress=lambda done, total: built.append((done, total)))
         assert built == [(1, 3), (2, 3), (3, 3)]

@@ -29,7 +29,7 @@ from mailproc.store import meetings as store
 from mailproc.store.models import Issue, Minutes, OutboxMessage
 from tests.support.mail import make_message
 from tests.support.pid_samples import CHI
-from tests.support.workspace import Workspace, make_workspace
+from tests.support.workspace import Workspace, make_workspace, triage
 
 DAY = date.today() + timedelta(days=10)
 DUE = DAY + timedelta(days=30)
@@ -184,6 +184,8 @@ def test_the_register_page_shows_references_decisions_and_minutes_once_sent(
 ) -> None:
     # The discussion names a patient by CHI: the minutes go to the lists redacted, and so the page.
     meeting.decide(_decisions(meeting.refs, note=f"Discussed; the case of CHI {CHI}"))
+    for ref in meeting.refs:  # the register links only to issues an administrator published
+        triage(meeting.app, ref, f"PUBLISH Issue {ref}")
     site = tmp_path / "site"
     build_register(meeting.app, site)
     page = (site / "meetings" / f"{meeting.id}.html").read_text(encoding="utf-8")

@@ -42,7 +42,7 @@ def test_outcomes_go_once_to_each_submitter_and_each_address_of_the_areas_lists(
     prescribing, other = desk.submit(submission(1), submission(2))
     _close(desk, prescribing, "ACCEPT prescribing\nCLOSE Pharmacy sends the list with every letter.")
     _close(desk, other, "ACCEPT discharge\nCLOSE The ward now phones the practice.")
-    sent = desk.poll()
+    sent = desk.poll() + desk.past_hold()
 
     by_outcome = {
         ref: [m for m in sent if f"[{ref}] Outcome" in read(m).subject] for ref in (prescribing, other)

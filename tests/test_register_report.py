@@ -109,6 +109,19 @@ def populated(tmp_path: Path) -> tuple[Workspace, App, dict[str, str]]:
         "CLOSE",
         f"Fixed for {CHI}.",
     )
+    # Published under words an administrator chose (issue 10); the third CHI issue stays
+    # unpublished. The CHI typed into two summaries must still not show.
+    day6 = T0 + timedelta(days=6)
+    _triage(app, first, day6, "PUBLISH", "Discharge letters reach practices late")
+    _triage(app, refs["<script>alert(1)</script>"], day6, "PUBLISH", "<script>alert(1)</script>")
+    for spelling in SPELLINGS[:2]:
+        _triage(
+            app,
+            refs[f"Letter missing for CHI {spelling}"],
+            day6,
+            "PUBLISH",
+            f"Missing letter, CHI {spelling}",
+        )
     return ws, app, refs
 
 
@@ -118,18 +131,21 @@ def test_register_pages_list_every_issue_with_area_status_and_outcome(
     _, app, refs = populated
     site = tmp_path / "site"
     result = build_register(app, site)
-    assert (result.pages, result.issues) == (3 + 5 + 1, 5)  # and the one meeting's page
-    assert result.line() == f"register: 9 pages for 5 issues in {site}"
+    assert (result.pages, result.issues) == (3 + 4 + 1, 4)  # and the one meeting's page
+    assert result.line() == f"register: 8 pages for 4 issues in {site}"
     for name in ("index.html", "issues.html", "meetings.html"):
         assert (site / name).is_file()
-    assert {p.name for p in (site / "issues").iterdir()} == {f"{ref}.html" for ref in refs.values()}
+    published = {ref for subject, ref in refs.items() if SPELLINGS[2] not in subject}
+    assert {p.name for p in (site / "issues").iterdir()} == {f"{ref}.html" for ref in published}
     listing = (site / "issues.html").read_text()
     rows = re.findall(r"<tr><td><a href=\"issues/(IFG-[\d-]+)\.html\">.*?</tr>", listing)
-    assert sorted(rows) == sorted(refs.values())
+    assert sorted(rows) == sorted(published)
     first = refs["Discharge letters arriving late"]
     row = re.search(rf"<tr><td><a href=\"issues/{first}\.html\">.*?</tr>", listing)
     assert row is not None
     assert "discharge" in row.group() and "closed" in row.group() and "same day" in row.group()
+    # Under the public summary, never the submitter's subject.
+    assert "reach practices late" in row.group() and "arriving late" not in listing
     assert "declined" in listing and "Not an interface matter." in listing
     assert f"duplicate of {first}" in listing
     page = (site / "issues" / f"{first}.html").read_text()
@@ -258,6 +274,8 @@ def test_rebuild_replaces_the_site_and_refuses_foreign_directories(tmp_path: Pat
     (site / "stale.html").write_text("old")
     _submit(ws, "Referrals bounced")
     service.poll_once(app)
+    assert build_register(app, site).issues == 0  # not published yet
+    triage(app, _refs(app)["Referrals bounced"], "PUBLISH Referrals bounced between services")
     assert build_register(app, site).issues == 1
     assert not (site / "stale.html").exists() and len(list((site / "issues").iterdir())) == 1
     assert [p.name for p in site.parent.iterdir()] == ["site"]  # no staging or old copies left
@@ -274,6 +292,9 @@ def test_cli_register_build_and_report(tmp_path: Path) -> None:
     ws = _workspace(tmp_path / "ws")
     _submit(ws, "Discharge letters arriving late")
     ws.cli("poll")
+    [ref] = _refs(ws.app()).values()
+    published = ws.cli("triage", ref, "PUBLISH", "Discharge letters reach practices late").stdout
+    assert 'published under "Discharge letters reach practices late"' in published
     site = tmp_path / "site"
     built = ws.cli("register", "build", str(site))
     assert built.stdout.strip() == f"register: 4 pages for 1 issues in {site}"

@@ -68,7 +68,7 @@ def test_accept_by_reply_polled_by_the_cli(new_desk: DeskFactory, db_url: str) -
 
     reply = outlook_desktop(first, "ACCEPT prescribing")
     # The second client dropped the subject tag; only our Message-ID in References is left.
-    tagless = gmail(second, "accept prescribing", keep_tag=False)
+    tagless = gmail(second, "ACCEPT prescribing", keep_tag=False)
     assert f"[{untagged}" not in tagless.split(b"\r\n\r\n", 1)[0].decode()
     desk.deliver(reply, tagless)
     sent = desk.poll_cli()
@@ -146,6 +146,8 @@ def test_close_sends_the_outcome_once_to_the_submitter_and_each_list_address(
     outcome = "Pharmacy now sends the medication list with every discharge letter."
     desk.deliver(apple_mail(desk.request(ref), f"CLOSE {outcome}"))
     sent = desk.poll()
+    assert recipients(sent) == Counter({ADMIN: 1})  # the outcome waits for the hold window
+    sent += desk.past_hold()
 
     assert_state(desk, ref, status="closed", outcome=outcome)
     assert recipients(sent) == Counter({submitter_address: 1, **dict.fromkeys(LIST_ADDRESSES, 1), ADMIN: 1})
@@ -159,7 +161,7 @@ def test_close_sends_the_outcome_once_to_the_submitter_and_each_list_address(
         others = {submitter_address, *LIST_ADDRESSES} - {address}
         assert only(sent, address).to == address
         assert not any(other.encode() in raw for other in others)
-    assert "closed; outcome sent to the submitter and 3 list address(es)" in only(sent, ADMIN).text
+    assert "closed; the outcome goes to the submitter and 3 list address(es)" in only(sent, ADMIN).text
 
 
 # --- must show 4 (and 5, all or nothing): a bad command email changes nothing ------------------
@@ -245,7 +247,9 @@ def test_a_closed_issue_refuses_every_command_but_note(desk: Desk) -> None:
         assert recipients(sent) == Counter({ADMIN: 1}), body  # the submitter is not asked anything
         error = only(sent, ADMIN)
         assert "Not applied" in error.subject
-        assert f"{ref} is closed; only NOTE (or UNDO within 24 hours) applies" in error.text
+        assert f"{ref} is closed; only NOTE, TITLE, PUBLISH, UNPUBLISH (or UNDO within 24 hours) apply" in (
+            " ".join(error.text.split())
+        )
         assert_state(desk, ref, status="closed", priority="medium")
 
     desk.deliver(outlook_desktop(desk.request(ref, "command-confirmation"), "NOTE Pharmacy confirmed."))
@@ -311,6 +315,8 @@ def test_delegate_emails_the_groups_contact_with_the_due_date(desk: Desk) -> Non
     due = date.today() + timedelta(days=30)
     desk.deliver(gmail(desk.request(ref), f"DELEGATE prescribing by {due.isoformat()}"))
     sent = desk.poll()
+    assert "prescribing.lead@example.nhs.scot" not in recipients(sent)  # held for UNDO's window
+    sent += desk.past_hold()
     assert_state(desk, ref, status="delegated", delegated_to="prescribing", due_date=due)
     assert recipients(sent) == Counter({"prescribing.lead@example.nhs.scot": 1, ADMIN: 1, SUBMITTER_1: 1})
     assert "Prescribing Operational Group" in only(sent, SUBMITTER_1).text  # progress (issue 9)
@@ -322,7 +328,7 @@ def test_delegate_emails_the_groups_contact_with_the_due_date(desk: Desk) -> Non
 def test_escalate_emails_the_escalation_contact(desk: Desk) -> None:
     [ref] = desk.submit(submission(1))
     desk.deliver(outlook_desktop(desk.request(ref), "ESCALATE Harm reported by two practices."))
-    sent = desk.poll()
+    sent = desk.poll() + desk.past_hold()
     assert desk.issue(ref)["status"] == "escalated"
     assert recipients(sent) == Counter({"governance@example.nhs.scot": 1, ADMIN: 1})
     escalated = only(sent, "governance@example.nhs.scot")

@@ -10,11 +10,12 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from mailproc.app import App
 from mailproc.cli.context import Context
 from mailproc.errors import MailprocError, UsageError
 from mailproc.governance import reminders
 from mailproc.intake import requeue, runner
-from mailproc.privacy import retention
+from mailproc.privacy import detector, retention
 from mailproc.store import queries
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
@@ -63,7 +64,8 @@ def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
             flags = ("!" if i.pid_detected else " ") + ("H" if i.on_hold else " ")
             area = i.area or (f"~{i.suggested_area}" if i.suggested_area else "-")
             when = local(i.created_at, tz)
-            click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {i.subject[:60]}")
+            title = _shown(app, i.title or i.subject)[:60]
+            click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {title}")
         if not rows:
             click.echo("no issues" + (f" with status {status}" if status else ""))
 
@@ -81,6 +83,8 @@ def issues_show(obj: Context, reference: str, as_json: bool) -> None:
         click.echo(json.dumps(detail, indent=2))
         return
     for key, value in detail.items():
+        if key in ("subject", "title") and isinstance(value, str):
+            value = _shown(app, value)
         if key not in ("messages", "events") and value not in (None, ""):
             click.echo(f"{key:>15}: {value}")
     for m in detail["messages"]:
@@ -124,6 +128,19 @@ def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
         status = issue.status
     for item in applied:
         click.echo(f"{issue.reference}: {item.summary} (status {status})")
+        if item.sent_text:
+            click.echo(
+                "  the text as it goes out:\n"
+                + "\n".join(f"  | {line}".rstrip() for line in item.sent_text.splitlines())
+            )
+        for line in item.outgoing:
+            click.echo(f"  email: {line}")
+
+
+def _shown(app: App, text: str) -> str:
+    """A submitter's words as the CLI prints them: redacted while `redact_for_admins` is on."""
+    privacy = app.settings.privacy
+    return detector.redact(text, privacy.patterns) if privacy.redact_for_admins else text
 
 
 def _cli_user() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import mailbox
@@ -95,8 +96,10 @@ def _demo(directory: Path | None) -> None:
     _reply_threads(app, inbox)
     _triage(app, inbox)
     run_meeting(app, inbox, _sent, _admin_reply, _step)
+    _after_hold(app)
+    _publish(app, inbox)
     _show_issues(app)
-    _step("10. The published register for the intranet (patient identifiers removed; a page per meeting)")
+    _step("12. The published register for the intranet (published issues only; a page per meeting)")
     click.echo(build_register(app, root / "register").line())
     click.echo(f"\nEverything sent is in {root / 'outbox'}; to look around (the secret is this demo's own):")
     click.echo(f"  export MAILPROC_DEMO_SECRET={os.environ['MAILPROC_DEMO_SECRET']}")
@@ -142,6 +145,20 @@ def _triage(app: App, inbox: mailbox.Maildir) -> None:
     _admin_reply(app, inbox, request, "ACCEPT prescribing\n\nThanks")
     confirmation = _sent(app, "command-confirmation")[-1]
     click.echo(_headers(confirmation, "Subject") + "\n" + _text(confirmation))
+
+
+def _after_hold(app: App) -> None:
+    minutes = app.settings.outbound.list_hold_minutes
+    _step(f"10. Mail to lists and groups waited {minutes} minutes, so that UNDO could stop it; now it goes")
+    later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(minutes=minutes + 1))
+    click.echo(f"delivered {runner.deliver(later).sent} held email(s)")
+
+
+def _publish(app: App, inbox: mailbox.Maildir) -> None:
+    _step("11. The administrator publishes the closed issue under a summary the group agreed")
+    summary = "Discharge letters now say which medicines changed and why"
+    _admin_reply(app, inbox, _sent(app, "triage-request")[0], f"PUBLISH {summary}")
+    click.echo(_text(_sent(app, "command-confirmation")[-1]))
 
 
 def _admin_reply(app: App, inbox: mailbox.Maildir, to: EmailMessage, body: str) -> None:

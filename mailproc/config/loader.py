@@ -176,6 +176,7 @@ def _outbound(t: Table, base: Path) -> OutboundSettings:
         acknowledge=t.flag("acknowledge", True),
         auto_per_address_per_day=t.integer("auto_per_address_per_day", 10, minimum=0),
         smtp=_smtp(t.table("smtp"), needed=transport == "smtp"),
+        list_hold_minutes=t.integer("list_hold_minutes", 10, minimum=0),
     )
     t.finish()
     return out

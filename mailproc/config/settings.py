@@ -93,6 +93,9 @@ class OutboundSettings:
     acknowledge: bool
     auto_per_address_per_day: int
     smtp: SmtpSettings | None
+    # Minutes that outcome, minutes and delegation mail to lists and groups waits before
+    # delivery, so that UNDO can still stop it; 0 sends at once.
+    list_hold_minutes: int = 10
 
 
 @dataclass(frozen=True)

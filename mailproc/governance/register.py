@@ -3,9 +3,10 @@
 Pages: `index.html` (the group, how to raise an issue, members, counts by status),
 `issues.html` (every issue, newest first), `issues/<REF>.html` (one per issue) and
 `meetings.html`. The site is public within the Board, so it shows what the group decided and
-never who wrote in or what they wrote: no submitter names or addresses, no message bodies,
-no internal notes. Every string passes `detector.redact` in `page_context`, the one place where
-data reaches a template.
+never who wrote in or what they wrote: no submitter names or addresses, no subjects or message
+bodies, no internal notes. An issue appears only once an administrator has published it
+(PUBLISH <public summary>), under that summary; the others are only counted by area. Every
+string passes `detector.redact` in `page_context`, the one place where data reaches a template.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from mailproc.vocabulary import IssueStatus
 # so that `register build ~` can never wipe someone's files.
 MARKER = ".mailproc-register"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # DELEGATE's due date among its arguments
 T = TypeVar("T")
 
 
@@ -113,12 +115,12 @@ def build_register(
     complete, so readers never see a half-written register. Raises MailprocError when
     `out_dir` holds files that an earlier build did not write.
     """
-    issues, meetings = _load(app)
+    issues, meetings, unpublished = _load(app)
     pages = 3 + len(issues) + len(meetings)
 
     def write(staging: Path) -> None:
         (staging / "issues").mkdir()
-        _write(app, staging / "index.html", "index.html.j2", "", _index_values(app, issues))
+        _write(app, staging / "index.html", "index.html.j2", "", _index_values(app, issues, unpublished))
         _write(app, staging / "issues.html", "issues.html.j2", "", {"issues": issues})
         _write(app, staging / "meetings.html", "meetings.html.j2", "", {"meetings": meetings})
         published = {view.reference: view.page for view in issues}
@@ -164,14 +166,18 @@ def _scrub(value: T, extra: Sequence[detector.ExtraPattern]) -> T:
     return result  # type: ignore[return-value]  # same type as given, with strings redacted
 
 
-def _load(app: App) -> tuple[tuple[IssueView, ...], tuple[MeetingView, ...]]:
+def _load(app: App) -> tuple[tuple[IssueView, ...], tuple[MeetingView, ...], tuple[tuple[str, int], ...]]:
     with app.factory() as session:
-        rows = list(
+        everything = list(
             session.scalars(
                 select(Issue)
                 .options(selectinload(Issue.events))
                 .order_by(Issue.created_at.desc(), Issue.year.desc(), Issue.seq.desc())
             )
+        )
+        rows = [row for row in everything if row.public_summary is not None]
+        unpublished = Counter(
+            row.area or "not yet assigned" for row in everything if row.public_summary is None
         )
         meetings = list(session.scalars(select(Meeting).order_by(Meeting.date.desc())))
         references = {row.id: row.reference for row in rows}
@@ -187,7 +193,7 @@ def _load(app: App) -> tuple[tuple[IssueView, ...], tuple[MeetingView, ...]]:
         )
         for m in meetings
     )
-    return views, meeting_views
+    return views, meeting_views, tuple(sorted(unpublished.items()))
 
 
 def _issue_view(
@@ -201,7 +207,7 @@ def _issue_view(
     return IssueView(
         reference=issue.reference,
         page=_page(issue.reference),
-        subject=issue.subject,
+        subject=issue.public_summary or "",
         area=_area(issue),
         status=issue.status,
         priority=issue.priority,
@@ -259,7 +265,8 @@ def _command_phrase(app: App, keyword: str, args: Sequence[str]) -> str:
     s = app.settings
     if keyword == "DELEGATE":
         group = s.groups.get(first)
-        due = f", due {_day(date.fromisoformat(args[1]))}" if len(args) > 1 else ""
+        dates = [a for a in args[1:] if _ISO_DATE.fullmatch(a)]
+        due = f", due {_day(date.fromisoformat(dates[0]))}" if dates else ""
         return f"delegated to {group.name if group else first}{due}"
     if keyword == "MEETING" and first:
         return f"scheduled for {_day(date.fromisoformat(first))}"
@@ -277,7 +284,9 @@ def _command_phrase(app: App, keyword: str, args: Sequence[str]) -> str:
     return phrases.get(keyword, "")  # NOTE and anything unknown stay internal
 
 
-def _index_values(app: App, issues: Sequence[IssueView]) -> dict[str, object]:
+def _index_values(
+    app: App, issues: Sequence[IssueView], unpublished: tuple[tuple[str, int], ...]
+) -> dict[str, object]:
     counts = Counter(view.status for view in issues)
     order = [s for s in IssueStatus if counts[s]] + sorted(set(counts) - set(IssueStatus))
     members = tuple(MemberView(m.name, m.role, m.organisation) for m in app.settings.members)
@@ -285,6 +294,7 @@ def _index_values(app: App, issues: Sequence[IssueView]) -> dict[str, object]:
         "members": members,
         "status_counts": tuple((status, counts[status]) for status in order),
         "total": len(issues),
+        "unpublished": unpublished,
     }
 
 

@@ -33,6 +33,7 @@ from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import ParseError, parse
 from mailproc.intake.replytrim import visible_reply
 from mailproc.intake.sources import Source, SourceMessage
+from mailproc.intake.subjects import fallback_subject
 from mailproc.intake.suggest import suggest
 from mailproc.outbound import catalogue
 from mailproc.outbound import gate as notify
@@ -177,6 +178,8 @@ def new_submission(
     issue = issues.create_issue(
         session, msg, s.group.reference_prefix, now, suggestion.area, suggestion.source_kind
     )
+    if not msg.subject.strip():
+        issue.subject = fallback_subject(msg.text, s.privacy.patterns)
     row = log_message(app, session, item, msg, MessageKind.NEW, issue, route.reason)
     issue.pid_detected = row.detail.get("pid_findings", 0) != 0
     issues.add_event(session, issue, msg.from_address, msg.message_id, "submitted", now,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -46,6 +46,7 @@ class SendResult:
 
     outbox_id: int | None = None
     withheld: Withheld | None = None
+    due_at: datetime | None = None  # when delivery may start (later than now for held mail)
 
     @property
     def queued(self) -> bool:
@@ -66,7 +67,7 @@ def send(session: Session, app: App, email: Email) -> SendResult:
         log.info("%s not queued: %s", email.template, withheld)
         return SendResult(withheld=withheld)
     rendered = app.renderer.render(email.template, email.context)
-    topic = issue.subject if issue else None
+    topic = _topic(app, email, recipients)
     if _must_redact(app, recipients):
         rendered = redact_rendered(app, rendered)
         topic = detector.redact(topic, app.settings.privacy.patterns) if topic else None
@@ -82,16 +83,18 @@ def send(session: Session, app: App, email: Email) -> SendResult:
     )
     group = app.settings.group
     message = compose(rendered, envelope, group.name, group.address, message_id, app.clock(), email.calendar)
-    issue_id = issue.id if issue else None
+    now = app.clock()
+    due = now + timedelta(minutes=app.settings.outbound.list_hold_minutes) if email.held else now
     row = outbox.enqueue(
         session,
-        issue_id=issue_id,
+        issue_id=issue.id if issue else None,
         template=email.template,
         message=message,
         recipients=recipients,
-        now=app.clock(),
+        now=now,
+        not_before=due,
     )
-    return SendResult(outbox_id=row.id) if row else SendResult(withheld=Withheld.ALREADY_QUEUED)
+    return SendResult(outbox_id=row.id, due_at=due) if row else SendResult(withheld=Withheld.ALREADY_QUEUED)
 
 
 def redact_rendered(app: App, rendered: Rendered) -> Rendered:
@@ -101,6 +104,18 @@ def redact_rendered(app: App, rendered: Rendered) -> Rendered:
         text=detector.redact(rendered.text, patterns),
         html=detector.redact(rendered.html, patterns),
     )
+
+
+def _topic(app: App, email: Email, recipients: tuple[str, ...]) -> str | None:
+    """Outlook's Thread-Topic: the submitter's subject only to the submitter, the working title
+    to administrators, and to anyone else the title an administrator chose."""
+    issue = email.issue
+    if issue is None:
+        return None
+    if recipients == (issue.submitter_email.lower(),):
+        return issue.subject
+    admins = set(app.settings.triage.admins)
+    return issue.working_title if all(r in admins for r in recipients) else issue.shared_title
 
 
 def _must_redact(app: App, recipients: tuple[str, ...]) -> bool:

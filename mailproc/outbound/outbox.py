@@ -62,8 +62,10 @@ def enqueue(
     message: EmailMessage,
     recipients: Sequence[str],
     now: datetime,
+    not_before: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Queue `message` for `recipients` in the caller's transaction (no commit here), due `now`.
+    """Queue `message` for `recipients` in the caller's transaction (no commit here), due `now`
+    (or at `not_before`: list mail held so that UNDO can still cancel it).
 
     Returns None when a message with the same Message-ID is already queued: Message-IDs
     are deterministic, so a replayed pass enqueues nothing twice.
@@ -86,7 +88,7 @@ def enqueue(
         raw=message.as_bytes(policy=SMTP),
         state=DeliveryState.PENDING,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=max(now, not_before) if not_before else now,
         last_error="",
         created_at=now,
         recipients=[

@@ -113,6 +113,11 @@ class Issue(Base):
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The administrator's words for the issue (TITLE), and what the register shows (PUBLISH):
+    # the submitter's subject stays in `subject` and is never published.
+    title: Mapped[str | None] = mapped_column(Text)
+    public_summary: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(back_populates="issue", order_by="Message.id")
     events: Mapped[list[Event]] = relationship(back_populates="issue", order_by="Event.id")

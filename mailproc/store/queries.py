@@ -37,6 +37,8 @@ def issue_summary(issue: Issue, tz: ZoneInfo) -> dict[str, Any]:
         "reference": issue.reference,
         "status": issue.status,
         "subject": issue.subject,
+        "title": issue.title,
+        "public_summary": issue.public_summary,
         "submitter": issue.submitter_email,
         "area": issue.area,
         "suggested_area": issue.suggested_area,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,18 +18,23 @@ from mailproc.app import App
 from mailproc.errors import MailprocError
 from mailproc.governance import meetings
 from mailproc.outbound import catalogue, gate, outbox
+from mailproc.privacy import detector
 from mailproc.store import meetings as meeting_store
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue
-from mailproc.triage import undo
-from mailproc.triage.grammar import Command
+from mailproc.triage import outgoing, publication, undo
+from mailproc.triage.grammar import WITH_TEXT, Command, is_iso_date
 from mailproc.vocabulary import FINAL_STATUSES, TRIAGE_STATUSES, IssueStatus
 
-ALLOWED_WHEN_FINAL = frozenset({"NOTE", "UNDO"})
+# A closed issue is typically published afterwards, under the words its outcome suggests.
+ALLOWED_WHEN_FINAL = frozenset({"NOTE", "UNDO", "TITLE", "PUBLISH", "UNPUBLISH"})
 SNAPSHOT_FIELDS = (
     "status", "area", "priority", "meeting_id", "delegated_to", "due_date", "outcome",
-    "duplicate_of_id",
+    "duplicate_of_id", "title", "public_summary", "published_at",
 )  # fmt: skip
+# Commands whose text leaves the core (to the submitter, lists, groups or the register): the
+# confirmation shows it as it will go, redacted.
+SENT_TEXT = frozenset({"INFO", "DECLINE", "CLOSE", "ESCALATE", "PUBLISH"})
 UNDO_WINDOW = timedelta(hours=24)
 DEFAULT_DELEGATION_DAYS = 28
 # A catalogue function writing one email about an issue that a command caused.
@@ -57,8 +62,13 @@ class TriageRefused(MailprocError):
 
 @dataclass(frozen=True)
 class Applied:
+    """One applied command: what it did, the text that goes out (redacted, "" for none) and
+    the emails it queued, each with its recipients and when it goes."""
+
     command: Command
     summary: str
+    sent_text: str = ""
+    outgoing: tuple[str, ...] = ()
 
 
 def apply_commands(
@@ -78,7 +88,9 @@ def apply_commands(
 def _apply_one(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> Applied:
     if issue.status in FINAL_STATUSES and cmd.keyword not in ALLOWED_WHEN_FINAL:
         raise TriageRefused(
-            cmd, f"{issue.reference} is {issue.status}; only NOTE (or UNDO within 24 hours) applies"
+            cmd,
+            f"{issue.reference} is {issue.status}; only NOTE, TITLE, PUBLISH, UNPUBLISH "
+            "(or UNDO within 24 hours) apply",
         )
     if cmd.keyword == "UNDO":
         return Applied(cmd, _undo(app, session, issue, cmd, actor))
@@ -95,12 +107,15 @@ def _apply_one(app: App, session: Session, issue: Issue, cmd: Command, actor: Ac
         after={name: after[name] for name in changed}, emails=[row.id for row in queued],
     )  # fmt: skip
     session.flush()
-    return Applied(cmd, summary)
+    sent = detector.redact(cmd.text, app.settings.privacy.patterns) if cmd.keyword in SENT_TEXT else ""
+    mail = outgoing.describe(queued, issue, app.clock(), app.settings.group.timezone)
+    return Applied(cmd, summary, sent, mail)
 
 
 def snapshot(issue: Issue) -> dict[str, Any]:
     values = {name: getattr(issue, name) for name in SNAPSHOT_FIELDS}
     values["due_date"] = issue.due_date.isoformat() if issue.due_date else None
+    values["published_at"] = issue.published_at.isoformat() if issue.published_at else None
     return values
 
 
@@ -111,6 +126,8 @@ def _restore(issue: Issue, values: dict[str, Any]) -> None:
         value = values[name]
         if name == "due_date" and value:
             value = date.fromisoformat(str(value))
+        if name == "published_at" and value:
+            value = datetime.fromisoformat(str(value))
         setattr(issue, name, value)
 
 
@@ -164,15 +181,17 @@ def _decline(app: App, session: Session, issue: Issue, cmd: Command, actor: Acto
 
 def _delegate(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
     group = app.settings.groups[cmd.args[0]]
-    due = date.fromisoformat(cmd.args[1]) if len(cmd.args) > 1 else None
+    due = next((date.fromisoformat(a) for a in cmd.args[1:] if is_iso_date(a)), None)
+    with_text = WITH_TEXT in cmd.args
     issue.due_date = due or (app.today() + timedelta(days=DEFAULT_DELEGATION_DAYS))
     issue.delegated_to = group.key
     issue.status = IssueStatus.DELEGATED
-    _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.delegation(g, i, c, group))
+    _mail(app, session, issue, cmd, actor, lambda g, i, c: catalogue.delegation(g, i, c, group, with_text))
     _mail_submitter(
         app, session, issue, cmd, actor, lambda g, i, c: catalogue.progress_delegated(g, i, c, group.name)
     )
-    return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}"
+    forwarded = "; the submitter's text goes with it, redacted" if with_text else ""
+    return f"delegated to {group.name}, due {issue.due_date:%d %B %Y}{forwarded}"
 
 
 def _escalate(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) -> str:
@@ -205,7 +224,7 @@ def _close(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor)
     for address, mailing_list in lists:
         _mail_list_member(app, session, issue, cmd, actor, address, mailing_list)
     whom = "the submitter and " if told else ""
-    return f"closed; outcome sent to {whom}{len(lists)} list address(es)"
+    return f"closed; the outcome goes to {whom}{len(lists)} list address(es)"
 
 
 def _mail_list_member(
@@ -324,4 +343,7 @@ HANDLERS: dict[str, Handler] = {
     "ACCEPT": _accept, "AREA": _area, "MEETING": _meeting, "INFO": _info, "DECLINE": _decline,
     "DELEGATE": _delegate, "ESCALATE": _escalate, "DUPLICATE": _duplicate, "CLOSE": _close,
     "NOTE": _note, "PRIORITY": _priority,
+    "TITLE": lambda app, session, issue, cmd, _actor: publication.set_title(app, session, issue, cmd),
+    "PUBLISH": lambda app, session, issue, cmd, _actor: publication.publish(app, session, issue, cmd),
+    "UNPUBLISH": lambda app, session, issue, cmd, _actor: publication.unpublish(app, session, issue, cmd),
 }  # fmt: skip

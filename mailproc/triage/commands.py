@@ -71,6 +71,8 @@ def run_commands(app: App, session: Session, issue: Issue, msg: Inbound, row: Me
         catalogue.AppliedView(
             catalogue.CommandView(a.command.keyword, a.command.text, a.command.line_no, msg.message_id),
             a.summary,
+            a.sent_text,
+            a.outgoing,
         )
         for a in applied
     )

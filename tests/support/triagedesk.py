@@ -10,10 +10,12 @@ back what happened from the database, the IMAP folders and the SMTP server.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from html import escape
@@ -267,6 +269,16 @@ class Desk:
         self.mark()
         self.ws.cli("-q", "poll")
         return self.sent()
+
+    def wait(self, minutes: float) -> None:
+        """Move the application's clock on by `minutes` (the hold window of list mail)."""
+        earlier, step = self.app.clock, timedelta(minutes=minutes)
+        self.app = dataclasses.replace(self.app, clock=lambda: earlier() + step)
+
+    def past_hold(self) -> list[Delivered]:
+        """Let the hold window of list and group mail pass, and poll; returns what was sent."""
+        self.wait(self.app.settings.outbound.list_hold_minutes + 1)
+        return self.poll()
 
     def mark(self) -> None:
         self._seen = len(self.smtp.messages)

@@ -106,4 +106,4 @@ def _agenda_issue(app: App, issue: Issue) -> AgendaIssue:
 def issue_title(issue: Issue) -> str:
     """The administrator's working title once issues have one (TITLE); until then the subject.
     Either way the send gate redacts it with the rest of the email."""
-    return issue.subject
+    return issue.title or issue.subject

@@ -92,14 +92,11 @@ def _facts(
 
 
 def _title(issue: Issue) -> str:
-    """Words an administrator chose for the issue. The publication columns (public summary,
-    working title) arrive with the register's publication work; until then this is ""."""
-    summary: str | None = getattr(issue, "public_summary", None)
-    published = getattr(issue, "published_at", None) is not None
-    title: str | None = getattr(issue, "title", None)
-    if summary and published and issue.status != IssueStatus.DECLINED:
-        return summary
-    return title or ""
+    """Words an administrator chose for the issue: the public summary while published (never
+    for a declined issue), else the working title; never the submitter's subject."""
+    if issue.public_summary and issue.published_at is not None and issue.status != IssueStatus.DECLINED:
+        return issue.public_summary
+    return issue.title or ""
 
 
 def _keyword(commands: Sequence[Event], keyword: str) -> list[Event]:

@@ -1,4 +1,10 @@
-"""Emails to distribution lists, operational groups and the escalation route."""
+"""Emails to distribution lists, operational groups and the escalation route.
+
+They carry the minimum: the title an administrator chose (`IssueView.shared_title`), never the
+submitter's subject, and the submitter's text only when an administrator forwards it
+(`DELEGATE … WITH TEXT`). Each is `held`: it waits `outbound.list_hold_minutes` so that UNDO
+can still stop it.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,8 @@ def outcome_to_lists(group: GroupView, issue: IssueView, command: CommandView, t
         to=to,
         purpose="outcome-lists",
         unique=command.unique,
-        context={"command": command, "outcome": command.text},
+        context={"command": command, "outcome": command.text, "mailing_list": None},
+        held=True,
     )
 
 
@@ -35,18 +42,27 @@ def outcome_to_list_member(
         unique=f"{command.unique}/{address}",
         context={"command": command, "outcome": command.text, "mailing_list": mailing_list},
         list_id=mailing_list.list_id,
+        held=True,
     )
 
 
-def delegation(group: GroupView, issue: IssueView, command: CommandView, target: Contact) -> Email:
-    """DELEGATE: the issue, due date and the administrator's words, to the group's contact."""
+def delegation(
+    group: GroupView, issue: IssueView, command: CommandView, target: Contact, with_text: bool = False
+) -> Email:
+    """DELEGATE: the issue's title, area and due date to the group's contact; the submitter's
+    text (redacted by the gate, as all group mail) only `with_text`."""
     return make_email(
         "delegated",
         group,
         issue,
         to=target.contact,
         unique=command.unique,
-        context={"command": command, "target_group": target},
+        context={
+            "command": command,
+            "target_group": target,
+            "forwarded": issue.as_submitted if with_text else None,
+        },
+        held=True,
     )
 
 
@@ -59,6 +75,7 @@ def escalation(group: GroupView, issue: IssueView, command: CommandView, route: 
         to=route.contact,
         unique=command.unique,
         context={"command": command, "route": route, "reason": command.text},
+        held=True,
     )
 
 

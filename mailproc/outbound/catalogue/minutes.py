@@ -69,6 +69,7 @@ def minutes(group: GroupView, view: MinutesView, to: str, mailing_list: ListView
         unique=f"{reference}/v{view.version}/{to}",
         context={"minutes": view, "meeting": view.meeting, "mailing_list": mailing_list},
         list_id=mailing_list.list_id,
+        held=True,  # waits outbound.list_hold_minutes, like all list mail
     )
 
 

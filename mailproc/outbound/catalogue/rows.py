@@ -44,6 +44,8 @@ def issue_view(session: Session, issue: Issue) -> IssueView:
         pid_detected=bool(issue.pid_detected),
         first_message_id=first.message_id if first else None,
         as_submitted=(first.visible_text or first.text) if first else None,
+        title=issue.title or "",
+        public_summary=issue.public_summary or "",
     )
 
 

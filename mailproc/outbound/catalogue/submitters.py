@@ -51,8 +51,9 @@ def duplicate(group: GroupView, issue: IssueView, command: CommandView, target: 
 
 
 def outcome_to_submitter(group: GroupView, issue: IssueView, command: CommandView) -> Email:
-    """CLOSE: the outcome, to the clinician who raised the issue."""
-    return _to_submitter("outcome", group, issue, command, {"outcome": command.text})
+    """CLOSE: the outcome, to the clinician who raised the issue. It waits with the lists'
+    copies, so that an UNDO inside the hold window takes the whole CLOSE back."""
+    return _to_submitter("outcome", group, issue, command, {"outcome": command.text}, held=True)
 
 
 def progress_accepted(group: GroupView, issue: IssueView, command: CommandView) -> Email:
@@ -81,10 +82,21 @@ def _progress(group: GroupView, issue: IssueView, command: CommandView, context:
 
 
 def _to_submitter(
-    template: str, group: GroupView, issue: IssueView, command: CommandView, context: dict[str, object]
+    template: str,
+    group: GroupView,
+    issue: IssueView,
+    command: CommandView,
+    context: dict[str, object],
+    held: bool = False,
 ) -> Email:
     # No trusted submitter address: no recipient, and the gate says so.
     to = (issue.submitter_email,) if issue.submitter_email else ()
     return make_email(
-        template, group, issue, to=to, unique=command.unique, context={"command": command, **context}
+        template,
+        group,
+        issue,
+        to=to,
+        unique=command.unique,
+        context={"command": command, **context},
+        held=held,
     )

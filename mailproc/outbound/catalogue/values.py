@@ -52,6 +52,19 @@ class IssueView:
     # what delegation and escalation emails quote (None when the issue has no message).
     first_message_id: str | None = None
     as_submitted: str | None = None
+    title: str = ""  # the administrator's working title (TITLE); "" when not set
+    public_summary: str = ""  # what the register shows (PUBLISH); "" when unpublished
+
+    @property
+    def working_title(self) -> str:
+        """What administrators' mail calls the issue: its working title, else the subject."""
+        return self.title or self.subject
+
+    @property
+    def shared_title(self) -> str:
+        """What lists, groups and the escalation route see: words an administrator chose
+        (public summary, else working title), never the submitter's subject."""
+        return self.public_summary or self.title or f"Issue {self.reference}"
 
     @property
     def thread(self) -> tuple[str, ...]:
@@ -108,8 +121,13 @@ class CommandView:
 
 @dataclass(frozen=True)
 class AppliedView:
+    """A command as its confirmation shows it: what it did, the text that goes out (as it
+    goes: redacted) and each email it queued, to whom and when."""
+
     command: CommandView
     summary: str
+    sent_text: str = ""
+    outgoing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +175,8 @@ class Email:
     rate_limited: bool = False
     list_id: str = ""  # the List-Id header of list mail (RFC 2919); "" for none
     calendar: CalendarPart | None = None  # an invitation or cancellation (meetings)
+    # Mail to lists and groups waits `outbound.list_hold_minutes` so that UNDO can stop it.
+    held: bool = False
 
     def __post_init__(self) -> None:
         for key, value in self.context.items():
@@ -202,6 +222,7 @@ def make_email(
     rate_limited: bool = False,
     list_id: str = "",
     calendar: CalendarPart | None = None,
+    held: bool = False,
 ) -> Email:
     """An Email whose context also holds what every template may use (group, members, issue);
     the purpose defaults to the template's name and the References to the issue's thread."""
@@ -218,4 +239,5 @@ def make_email(
         rate_limited=rate_limited,
         list_id=list_id,
         calendar=calendar,
+        held=held,
     )
