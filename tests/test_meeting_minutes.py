@@ -77,6 +77,9 @@ def meeting(tmp_path: Path, db_url: str) -> Iterator[Meeting]:
     runner.poll_once(app)
     with app.factory() as session:
         refs = list(session.scalars(select(Issue.reference).order_by(Issue.id)))
+    # Minutes go to lists: they name an issue by an administrator's title (escaped like any
+    # text), never by the submitter's subject.
+    ws.cli("triage", refs[0], "TITLE", HTML_SUBJECT)
     for ref in refs:
         ws.cli("triage", ref, "ACCEPT", "prescribing")
         ws.cli("triage", ref, "MEETING", DAY.isoformat())
@@ -157,6 +160,8 @@ def test_minutes_render_in_text_and_html_and_a_correction_says_what_changed(meet
         f"{meeting.refs[0]}  {HTML_SUBJECT}" in rendered.text and "Present:   Dr A Example" in rendered.text
     )
     assert "Outcome: The letter lists every change." in rendered.text  # issues closed
+    assert f"Issue {meeting.refs[1]}" in rendered.text  # untitled: by reference only
+    assert "Warfarin" not in rendered.text + rendered.html
 
     assert (
         "minutes version 1 queued for 3"

@@ -198,7 +198,9 @@ def test_agenda_lists_standing_items_issues_suggestions_and_items(group: Group) 
             "Sense-check: new discharge letter template",
             START,
         )
-    html_subject = group.submit("<b>Insulin</b> & <script>alert(1)</script> on discharge")
+    html_subject = group.submit("Insulin doses on discharge")
+    # The agenda goes to lists: it names an issue by an administrator's title, escaped like any text.
+    group.command(html_subject, "TITLE", "<b>Insulin</b> & <script>alert(1)</script> on discharge")
     group.command(html_subject, "AREA", "prescribing")
     group.command(html_subject, "MEETING", SUMMER.isoformat())
     suggested = group.submit("Warfarin doses not in the letter")
@@ -226,6 +228,9 @@ def test_agenda_lists_standing_items_issues_suggestions_and_items(group: Group) 
     assert "Prescribing Operational Group, due Monday 31 August 2026" in text
     assert f"{html_subject}  <b>Insulin</b>" in text and "Item 1: Sense-check" in text
     assert "Thursday 11 June 2026" in text and "Thursday 6 August 2026" in text  # last and next
+    # Untitled issues appear by reference, never under the submitter's subject.
+    assert f"Issue {suggested}" in text and "Warfarin doses" not in text + rendered.html
+    assert "Insulin doses on discharge" not in text + rendered.html
     assert (earlier, later) != (meeting_id, meeting_id)
 
 

@@ -104,6 +104,7 @@ def _agenda_issue(app: App, issue: Issue) -> AgendaIssue:
 
 
 def issue_title(issue: Issue) -> str:
-    """The administrator's working title once issues have one (TITLE); until then the subject.
-    Either way the send gate redacts it with the rest of the email."""
-    return issue.title or issue.subject
+    """What agendas and minutes call an issue. They go to lists, so it is the words an
+    administrator chose (public summary, else working title), never the submitter's subject;
+    the send gate redacts it with the rest of the email."""
+    return issue.public_summary or issue.title or f"Issue {issue.reference}"
