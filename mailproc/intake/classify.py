@@ -251,17 +251,20 @@ def machine_reason(msg: Inbound, ctx: ClassifyContext) -> str | None:
 
 # Reply/forward prefixes in the languages our correspondents' clients use, with counters
 # (`Re[2]:`, `Re(2):`, `Re^2:`) and the full-width colon of CJK clients.
+# No two whitespace runs touch (the counter takes its own trailing space), so a subject of
+# "Re" and a megabyte of spaces is one linear scan, not a quadratic split between them.
 _REPLY_PREFIX = re.compile(
-    r"\s*(?:re|fwd?|aw|sv|vs|antw|wg|tr|rif|r)\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*",
+    r"\s*(?:re|fwd?|aw|sv|vs|antw|wg|tr|rif|r)\s*(?:(?:\[\d+\]|\(\d+\)|\^\d+)\s*)?[:：]\s*",
     re.IGNORECASE,
 )
 
 
 def strip_reply_prefixes(subject: str) -> str:
     """The subject without its leading Re:/Fw:/AW:/SV:/... prefixes, however many."""
-    while match := _REPLY_PREFIX.match(subject):
-        subject = subject[match.end() :]
-    return subject.strip()
+    pos = 0  # matched in place: slicing off each of "Re:Re:Re:…" would copy the rest each time
+    while match := _REPLY_PREFIX.match(subject, pos):
+        pos = match.end()
+    return subject[pos:].strip()
 
 
 # --- path predicates: which issue a human message belongs to ---------------------------------
