@@ -126,6 +126,7 @@ def _intake(t: Table, base: Path) -> IntakeSettings:
         max_message_bytes=t.integer("max_message_bytes", 26214400, minimum=1024),
         max_attempts=t.integer("max_attempts", 3, minimum=1),
         imap=_imap(imap_table, needed=source == "imap"),
+        message_budget_seconds=t.integer("message_budget_seconds", 20, minimum=0),
     )
     t.finish()
     return intake

@@ -69,6 +69,7 @@ class IntakeSettings:
     max_message_bytes: int
     max_attempts: int
     imap: ImapSettings | None
+    message_budget_seconds: float = 20.0  # past it a message is quarantined (0: no budget)
 
 
 @dataclass(frozen=True)
