@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mailproc.intake import classify
+from mailproc.intake import classify, machine_marks
 from mailproc.intake.parsing import fields, parts, raw
 from mailproc.intake.parsing.base import ParseError, ParseLimits
 from mailproc.intake.parsing.parser import parse
@@ -104,6 +104,15 @@ ADVERSARIAL: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "subject tag, brackets": (lambda s: subject_tag(s, "IFG"), _run("[")),
     "subject tag, open tags": (lambda s: subject_tag(s, "IFG"), _run("[IFG-2026-0001 #")),
     "our message id": (_our_id, lambda n: "<IFG-2026-0001." + "a" * n),
+    # Weakly marked machines: away subjects, challenge-response, spam headers.
+    "away subject, brackets": (lambda s: machine_marks._AWAY_SUBJECT.match(s), lambda n: "[(" * (n // 2)),
+    "away subject, spaces": (lambda s: machine_marks._AWAY_SUBJECT.match(s), lambda n: "absence" + " " * n),
+    "away subject, is out": (lambda s: machine_marks._IS_OUT.search(s), _run("is out of ")),
+    "challenge subject": (lambda s: machine_marks._CHALLENGE_SUBJECT.match(s), lambda n: "[" + "a" * n),
+    "challenge body, clicks": (lambda s: machine_marks._CHALLENGE_BODY.search(s), _run("click link ")),
+    "challenge body, verify": (lambda s: machine_marks._CHALLENGE_BODY.search(s), _run("verify you ")),
+    "spam, forefront": (lambda s: machine_marks._SFV.search(s), _run("SFV:")),
+    "spam, rspamd": (lambda s: machine_marks._SPAMD_RESULT.match(s), lambda n: "a" * n),
     # Bodies: HTML fallback, reply trimming, suggestions.
     "html tags, only <": (lambda s: parts._TAGS.sub(" ", s), _run("<")),
     "reply trim, spaces": (visible_reply, lambda n: " " * n),

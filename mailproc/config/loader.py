@@ -219,6 +219,7 @@ def _triage(t: Table) -> TriageSettings:
         authserv_id=t.text("authserv_id", ""),
         token_max_age_days=t.integer("token_max_age_days", 60, minimum=1),
         waiting_days=t.integer("waiting_days", 3, minimum=1),
+        requests_per_sender_per_day=t.integer("requests_per_sender_per_day", 10, minimum=0),
     )
     if settings.require_authentication_results and not settings.authserv_id:
         raise t.error("authserv_id", "is required when require_authentication_results = true")

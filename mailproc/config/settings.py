@@ -107,6 +107,8 @@ class TriageSettings:
     authserv_id: str
     token_max_age_days: int
     waiting_days: int  # an issue untriaged for longer is in the digest and the report
+    # Triage requests and updates caused by one sender in a day; the rest go into the digest.
+    requests_per_sender_per_day: int = 10
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 from mailproc.intake.inbound import Inbound
+from mailproc.intake.machine_marks import SPAM_REASON, away_subject, challenge_response, spam_marked
 from mailproc.vocabulary import subject_tag
 
 
@@ -222,6 +223,7 @@ def _first_token(value: str) -> str:
 
 MACHINE_RULES: tuple[MachineRule, ...] = (
     MachineRule(own_address, Kind.AUTOMATIC, "loop: from our own address"),
+    MachineRule(spam_marked, Kind.AUTOMATIC, SPAM_REASON),
     MachineRule(auto_submitted, Kind.AUTOMATIC, "auto-submitted"),
     MachineRule(report_content, Kind.AUTOMATIC, "report"),
     MachineRule(null_sender, Kind.AUTOMATIC, "null-sender"),
@@ -235,6 +237,8 @@ MACHINE_RULES: tuple[MachineRule, ...] = (
     MachineRule(machine_sender, Kind.AUTOMATIC, "machine-sender"),
     MachineRule(auto_reply_subject, Kind.AUTOMATIC, "auto-reply-subject"),
     MachineRule(bounce_subject, Kind.AUTOMATIC, "bounce-subject"),
+    MachineRule(away_subject, Kind.AUTOMATIC, "away-subject"),
+    MachineRule(challenge_response, Kind.AUTOMATIC, "challenge-response"),
 )
 
 
