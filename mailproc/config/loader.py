@@ -178,7 +178,14 @@ def _outbound(t: Table, base: Path) -> OutboundSettings:
         auto_per_address_per_day=t.integer("auto_per_address_per_day", 10, minimum=0),
         smtp=_smtp(t.table("smtp"), needed=transport == "smtp"),
         list_hold_minutes=t.integer("list_hold_minutes", 10, minimum=0),
+        claim_lease_seconds=t.integer("claim_lease_seconds", 300, minimum=10),
     )
+    if out.smtp is not None and transport == "smtp" and out.claim_lease_seconds < out.smtp.timeout:
+        raise t.error(
+            "claim_lease_seconds",
+            f"must be at least outbound.smtp.timeout ({out.smtp.timeout}), so that a send still "
+            "running is never taken over and sent twice",
+        )
     t.finish()
     return out
 

@@ -97,6 +97,9 @@ class OutboundSettings:
     # Minutes that outcome, minutes and delegation mail to lists and groups waits before
     # delivery, so that UNDO can still stop it; 0 sends at once.
     list_hold_minutes: int = 10
+    # How long a message being sent is kept from other workers, and so how soon a send that
+    # a crash interrupted is retried; at least the SMTP timeout, so a slow send is not doubled.
+    claim_lease_seconds: int = 300
 
 
 @dataclass(frozen=True)
