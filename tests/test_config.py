@@ -74,7 +74,7 @@ def test_bad_values_name_the_key(tmp_path: Path, table: str, values: dict[str, o
 def test_a_lease_shorter_than_the_smtp_timeout_is_refused(tmp_path: Path) -> None:
     outbound = {"transport": "smtp", "claim_lease_seconds": 60}
     ws = make_workspace(tmp_path, outbound=outbound, outbound__smtp={"timeout": 120})
-    with pytest.raises(ConfigError, match="at least outbound.smtp.timeout") as info:
+    with pytest.raises(ConfigError, match=r"at least outbound\.smtp\.timeout") as info:
         load(ws.config)
     assert info.value.key == "outbound.claim_lease_seconds"
 

@@ -108,7 +108,9 @@ def _address(t: Table, name: str, value: str | None = None) -> str:
 def _database(t: Table, base: Path) -> str:
     url = t.text("url", "sqlite:///var/mailproc.db")
     t.finish()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+    # A relative SQLite path is relative to the config file; an SQLite URI (`sqlite:///file:…
+    # ?mode=ro&uri=true`) is SQLite's own to read and is left as it is.
+    if url.startswith("sqlite:///") and not url.startswith(("sqlite:////", "sqlite:///file:")):
         relative = url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             url = f"sqlite:///{base / relative}"
