@@ -159,6 +159,3 @@ class _NoLookup:
 
     def is_triage_message_id(self, message_ids: object) -> str | None:
         return None
-
-
-MARK_PREDICATES = (m.away_subject, m.challenge_response, m.spam_marked)
