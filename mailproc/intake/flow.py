@@ -352,10 +352,17 @@ def give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
 
 
 def over_budget(app: App, item: SourceMessage, reason: str) -> Outcome:
-    """Quarantined at once, not retried: a message that ran out of time would again."""
-    with transaction(app.factory) as session:
-        messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
-        attempts.clear_attempts(session, item.key)
+    """Quarantined at once, not retried: a message that ran out of time would again.
+    (Unless another poller logged it meanwhile: then its fate stands.)"""
+    try:
+        with transaction(app.factory) as session:
+            fate = messages.logged_fate(session, item.key)
+            if fate is not None:
+                return Outcome(fate=fate, result="already")
+            messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
+            attempts.clear_attempts(session, item.key)
+    except _STORAGE_ERRORS as exc:
+        raise StorageUnavailable(_storage_reason(exc)) from exc
     log.error("message %s quarantined: %s", item.key, reason)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)
 
