@@ -12,6 +12,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,6 +23,7 @@ from mailproc.intake.parsing.parser import parse
 from mailproc.intake.replytrim import visible_reply
 from mailproc.intake.suggest import suggest
 from mailproc.triage.auth import check_authentication_results
+from mailproc.triage.tokens import verify_token
 from mailproc.vocabulary import parse_our_message_id, subject_tag
 
 BIG = 1_000_000
@@ -76,6 +78,11 @@ def _our_id(text: str) -> object:
     return parse_our_message_id(text, "example.org")
 
 
+def _token(text: str) -> object:
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    return verify_token(b"0123456789abcdef", text, "IFG-2026-0001", "a@example.org", now, timedelta(days=1))
+
+
 def _auth(text: str) -> object:
     return check_authentication_results([text], "mx.example.org", "a@example.org")
 
@@ -103,6 +110,7 @@ ADVERSARIAL: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "machine local part": (classify._MACHINE_LOCAL.fullmatch, lambda n: "noreply-" + "=" * n + "@"),
     "subject tag, brackets": (lambda s: subject_tag(s, "IFG"), _run("[")),
     "subject tag, open tags": (lambda s: subject_tag(s, "IFG"), _run("[IFG-2026-0001 #")),
+    "triage token": (_token, lambda n: "1" * n + "-" + "a" * 16),
     "our message id": (_our_id, lambda n: "<IFG-2026-0001." + "a" * n),
     # Weakly marked machines: away subjects, challenge-response, spam headers.
     "away subject, brackets": (lambda s: machine_marks._AWAY_SUBJECT.match(s), lambda n: "[(" * (n // 2)),
