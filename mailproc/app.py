@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailproc.config import Settings
@@ -60,10 +60,11 @@ def upgrade_schema(settings: Settings) -> tuple[str | None, str | None]:
 
 @contextmanager
 def _database_errors(settings: Settings) -> Iterator[None]:
-    """An unreachable database is a failure the operator can act on, not a traceback."""
+    """An unreachable, unreadable or corrupt database (`file is not a database`) is a failure
+    the operator can act on, not a traceback."""
     try:
         yield
-    except (OperationalError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         raise MailprocError(
             f"cannot open the database configured as database.url in {settings.path}: "
             f"{str(exc).splitlines()[0]}"

@@ -214,6 +214,11 @@ def parse_our_message_id(mid: str, domain: str | None = None) -> OurMessageId | 
     return OurMessageId(None if ref == NO_REFERENCE else ref, match["purpose"])
 
 
+# The classification reason of mail an upstream filter marked as spam: logged, never answered,
+# no issue opened, and listed for the administrators in the daily digest.
+SPAM_ROUTE = "spam-marked"
+# The event of a triage request or update not sent because its sender passed the daily cap.
+TRIAGE_HELD_EVENT = "triage-mail-held"
 TRIAGE_PURPOSE_PREFIX = "triage-"  # purpose of every email carrying an administrator's token
 
 

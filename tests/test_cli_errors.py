@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,18 +21,20 @@ from tests.support.workspace import make_workspace, run_mailproc, triage
 
 def test_an_unexpected_error_is_one_line_and_the_traceback_comes_with_v(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    (ws.root / "mailproc.db").write_bytes(
-        b"this is not a SQLite database, a stray file of the same name\n" * 20
-    )
+    ws.receive(varied_message(1))
+    ws.cli("poll")
+    # A row no mailproc wrote: a date that is not a date (a corrupt file is a plain error now).
+    with sqlite3.connect(ws.root / "mailproc.db") as conn:
+        conn.execute("UPDATE issues SET created_at = 'not a date'")
     plain = run_mailproc("--config", str(ws.config), "issues", "list")
     assert plain.returncode == 1
     assert "Traceback" not in plain.stderr
     lines = plain.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mailproc: unexpected error: DatabaseError")
+    assert len(lines) == 1 and lines[0].startswith("mailproc: unexpected error: ValueError")
     assert "-v" in lines[0]
     verbose = run_mailproc("-v", "--config", str(ws.config), "issues", "list")
     assert verbose.returncode == 1
-    assert "Traceback" in verbose.stderr and "mailproc: unexpected error: DatabaseError" in verbose.stderr
+    assert "Traceback" in verbose.stderr and "mailproc: unexpected error: ValueError" in verbose.stderr
 
 
 def test_config_naming_a_folder_is_a_usage_error(tmp_path: Path) -> None:

@@ -58,6 +58,9 @@ def test_missing_password_variable_exits_2(tmp_path: Path, monkeypatch: pytest.M
         ("meetings", {"locaton": "Room 1"}, "meetings.locaton"),
         ("triage", {"waiting_days": 0}, "triage.waiting_days"),
         ("outbound__smtp", {"security": "tls"}, "outbound.smtp.security"),
+        ("intake", {"message_budget_seconds": -1}, "intake.message_budget_seconds"),
+        ("triage", {"requests_per_sender_per_day": -1}, "triage.requests_per_sender_per_day"),
+        ("outbound", {"claim_lease_seconds": 5}, "outbound.claim_lease_seconds"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, table: str, values: dict[str, object], key: str) -> None:
@@ -66,6 +69,14 @@ def test_bad_values_name_the_key(tmp_path: Path, table: str, values: dict[str, o
         load(ws.config)
     assert info.value.key == key
     assert info.value.exit_code == 2
+
+
+def test_a_lease_shorter_than_the_smtp_timeout_is_refused(tmp_path: Path) -> None:
+    outbound = {"transport": "smtp", "claim_lease_seconds": 60}
+    ws = make_workspace(tmp_path, outbound=outbound, outbound__smtp={"timeout": 120})
+    with pytest.raises(ConfigError, match=r"at least outbound\.smtp\.timeout") as info:
+        load(ws.config)
+    assert info.value.key == "outbound.claim_lease_seconds"
 
 
 def test_missing_secret_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

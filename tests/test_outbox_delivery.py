@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -232,9 +233,33 @@ def test_attempt_is_claimed_before_sending(factory: sessionmaker[Session], tmp_p
     row = load(factory, oid)
     assert row.state == "pending" and row.attempts == 1
     assert deliver(factory, cfg, clock) == outbox.DeliveryReport(0, 0, 0)  # leased
-    clock.advance(outbox.CLAIM_LEASE.total_seconds())
+    clock.advance(cfg.claim_lease_seconds)
     assert deliver(factory, cfg, clock) == outbox.DeliveryReport(1, 0, 0)  # maildir transport
     assert len(list((tmp_path / "outbox" / "new").iterdir())) == 1
+
+
+def test_a_send_cut_short_by_a_crash_is_retried_within_minutes(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The lease is `outbound.claim_lease_seconds` (default five minutes), not half an hour."""
+
+    class Crashing:
+        def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> dict[str, RecipientResult]:
+            raise RuntimeError("killed mid-send")
+
+        def close(self) -> None:
+            pass
+
+    oid = queue(factory, [GP])
+    cfg, clock = dataclasses.replace(settings(tmp_path), claim_lease_seconds=120), Clock()
+    assert settings(tmp_path).claim_lease_seconds == 300
+    with pytest.raises(RuntimeError):
+        outbox.deliver_due(factory, Crashing(), cfg, SENDER, now=clock)
+    clock.advance(119)
+    assert deliver(factory, cfg, clock) == outbox.DeliveryReport(0, 0, 0)  # still leased
+    clock.advance(1)
+    assert deliver(factory, cfg, clock) == outbox.DeliveryReport(1, 0, 0)
+    assert load(factory, oid).attempts == 2
 
 
 def test_unusable_transport_stops_the_pass(

@@ -169,7 +169,8 @@ def test_undo_refuses_once_delivery_of_the_outcome_has_started(desk: Desk) -> No
     desk.command(ADMIN, "DECLINE", "Out of scope for the group.")
     [declined] = desk.outbox("declined")
     # A delivery worker claims the message (the attempt is counted before it sends a byte).
-    claimed = outbox._claim(desk.app.factory, declined.id, desk.clock())
+    lease = timedelta(seconds=desk.app.settings.outbound.claim_lease_seconds)
+    claimed = outbox._claim(desk.app.factory, declined.id, desk.clock(), lease)
     assert claimed is not None
     reason = desk.refused(ADMIN, "UNDO")
     assert reason == "cannot undo DECLINE: delivery of the declined email to the submitter has started"

@@ -33,6 +33,14 @@ def main(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool
     ctx.obj = Context(path, config_origin=origin or "the default ./config.toml", quiet=quiet)
 
 
+# Third-party loggers that write protocol traffic or SQL parameters, i.e. message content
+# (bodies, subjects, addresses, patient identifiers), at DEBUG or INFO: imapclient logs every
+# FETCH response, SQLAlchemy's engine each statement with its parameters, aiosmtpd ("mail.log")
+# each DATA. They stay at WARNING whatever -v/-vv says; mailproc's own loggers never log content.
+PINNED_LEVEL = logging.WARNING
+CONTENT_LOGGERS = ("imapclient", "imaplib", "smtplib", "mail.log", "aiosmtpd", "sqlalchemy", "mailparser")
+
+
 def _logging(command: str | None, verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     if not verbose and not quiet and sys.stderr.isatty():
@@ -43,6 +51,8 @@ def _logging(command: str | None, verbose: int, quiet: bool) -> None:
     # Alembic's per-connection lines only with -vv. mail-parser never below ERROR: its
     # debug lines carry attachment names, which may hold patient identifiers.
     logging.getLogger("alembic").setLevel(level if verbose > 1 else max(level, logging.ERROR))
+    for name in CONTENT_LOGGERS:
+        logging.getLogger(name).setLevel(PINNED_LEVEL)
     logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 

@@ -7,6 +7,7 @@ import traceback
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from mailproc.errors import MailprocError
 
@@ -15,7 +16,8 @@ class ErrorBoundary(click.Group):
     """A click group that maps the project's errors to their exit codes once, for every command.
 
     MailprocError and its kinds: the message on stderr, exit 1 (work) or 2 (usage, config,
-    schema). Anything else is a bug or an environment problem: one line and exit 1, with
+    schema). A database failure (read-only, corrupt) is the same kind of line, exit 1.
+    Anything else is a bug or an environment problem: one line and exit 1, with
     the traceback only under `-v`, so an operator's terminal or a timer's log stays readable.
     """
 
@@ -27,6 +29,12 @@ class ErrorBoundary(click.Group):
             ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click's own usage errors and exits already carry their codes
+        except DBAPIError as exc:
+            # A database that opened but then failed: read-only, corrupt, full, gone away.
+            # The statement and its parameters stay out of the message (they carry mail).
+            first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+            click.echo(f"mailproc: error: the database failed: {first} (database.url)", err=True)
+            ctx.exit(1)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise  # `mailproc issues list | head`: click ends quietly

@@ -108,7 +108,9 @@ def _address(t: Table, name: str, value: str | None = None) -> str:
 def _database(t: Table, base: Path) -> str:
     url = t.text("url", "sqlite:///var/mailproc.db")
     t.finish()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+    # A relative SQLite path is relative to the config file; an SQLite URI (`sqlite:///file:…
+    # ?mode=ro&uri=true`) is SQLite's own to read and is left as it is.
+    if url.startswith("sqlite:///") and not url.startswith(("sqlite:////", "sqlite:///file:")):
         relative = url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             url = f"sqlite:///{base / relative}"
@@ -126,6 +128,7 @@ def _intake(t: Table, base: Path) -> IntakeSettings:
         max_message_bytes=t.integer("max_message_bytes", 26214400, minimum=1024),
         max_attempts=t.integer("max_attempts", 3, minimum=1),
         imap=_imap(imap_table, needed=source == "imap"),
+        message_budget_seconds=t.integer("message_budget_seconds", 20, minimum=0),
     )
     t.finish()
     return intake
@@ -177,7 +180,14 @@ def _outbound(t: Table, base: Path) -> OutboundSettings:
         auto_per_address_per_day=t.integer("auto_per_address_per_day", 10, minimum=0),
         smtp=_smtp(t.table("smtp"), needed=transport == "smtp"),
         list_hold_minutes=t.integer("list_hold_minutes", 10, minimum=0),
+        claim_lease_seconds=t.integer("claim_lease_seconds", 300, minimum=10),
     )
+    if out.smtp is not None and transport == "smtp" and out.claim_lease_seconds < out.smtp.timeout:
+        raise t.error(
+            "claim_lease_seconds",
+            f"must be at least outbound.smtp.timeout ({out.smtp.timeout}), so that a send still "
+            "running is never taken over and sent twice",
+        )
     t.finish()
     return out
 
@@ -218,6 +228,7 @@ def _triage(t: Table) -> TriageSettings:
         authserv_id=t.text("authserv_id", ""),
         token_max_age_days=t.integer("token_max_age_days", 60, minimum=1),
         waiting_days=t.integer("waiting_days", 3, minimum=1),
+        requests_per_sender_per_day=t.integer("requests_per_sender_per_day", 10, minimum=0),
     )
     if settings.require_authentication_results and not settings.authserv_id:
         raise t.error("authserv_id", "is required when require_authentication_results = true")

@@ -69,6 +69,7 @@ class IntakeSettings:
     max_message_bytes: int
     max_attempts: int
     imap: ImapSettings | None
+    message_budget_seconds: float = 20.0  # past it a message is quarantined (0: no budget)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class OutboundSettings:
     # Minutes that outcome, minutes and delegation mail to lists and groups waits before
     # delivery, so that UNDO can still stop it; 0 sends at once.
     list_hold_minutes: int = 10
+    # How long a message being sent is kept from other workers, and so how soon a send that
+    # a crash interrupted is retried; at least the SMTP timeout, so a slow send is not doubled.
+    claim_lease_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ class TriageSettings:
     authserv_id: str
     token_max_age_days: int
     waiting_days: int  # an issue untriaged for longer is in the digest and the report
+    # Triage requests and updates caused by one sender in a day; the rest go into the digest.
+    requests_per_sender_per_day: int = 10
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 from mailproc.intake.inbound import Inbound
+from mailproc.intake.machine_marks import SPAM_REASON, away_subject, challenge_response, spam_marked
 from mailproc.vocabulary import subject_tag
 
 
@@ -222,6 +223,7 @@ def _first_token(value: str) -> str:
 
 MACHINE_RULES: tuple[MachineRule, ...] = (
     MachineRule(own_address, Kind.AUTOMATIC, "loop: from our own address"),
+    MachineRule(spam_marked, Kind.AUTOMATIC, SPAM_REASON),
     MachineRule(auto_submitted, Kind.AUTOMATIC, "auto-submitted"),
     MachineRule(report_content, Kind.AUTOMATIC, "report"),
     MachineRule(null_sender, Kind.AUTOMATIC, "null-sender"),
@@ -235,6 +237,8 @@ MACHINE_RULES: tuple[MachineRule, ...] = (
     MachineRule(machine_sender, Kind.AUTOMATIC, "machine-sender"),
     MachineRule(auto_reply_subject, Kind.AUTOMATIC, "auto-reply-subject"),
     MachineRule(bounce_subject, Kind.AUTOMATIC, "bounce-subject"),
+    MachineRule(away_subject, Kind.AUTOMATIC, "away-subject"),
+    MachineRule(challenge_response, Kind.AUTOMATIC, "challenge-response"),
 )
 
 
@@ -251,17 +255,20 @@ def machine_reason(msg: Inbound, ctx: ClassifyContext) -> str | None:
 
 # Reply/forward prefixes in the languages our correspondents' clients use, with counters
 # (`Re[2]:`, `Re(2):`, `Re^2:`) and the full-width colon of CJK clients.
+# No two whitespace runs touch (the counter takes its own trailing space), so a subject of
+# "Re" and a megabyte of spaces is one linear scan, not a quadratic split between them.
 _REPLY_PREFIX = re.compile(
-    r"\s*(?:re|fwd?|aw|sv|vs|antw|wg|tr|rif|r)\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*",
+    r"\s*(?:re|fwd?|aw|sv|vs|antw|wg|tr|rif|r)\s*(?:(?:\[\d+\]|\(\d+\)|\^\d+)\s*)?[:：]\s*",
     re.IGNORECASE,
 )
 
 
 def strip_reply_prefixes(subject: str) -> str:
     """The subject without its leading Re:/Fw:/AW:/SV:/... prefixes, however many."""
-    while match := _REPLY_PREFIX.match(subject):
-        subject = subject[match.end() :]
-    return subject.strip()
+    pos = 0  # matched in place: slicing off each of "Re:Re:Re:…" would copy the rest each time
+    while match := _REPLY_PREFIX.match(subject, pos):
+        pos = match.end()
+    return subject[pos:].strip()
 
 
 # --- path predicates: which issue a human message belongs to ---------------------------------

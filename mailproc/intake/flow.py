@@ -28,6 +28,7 @@ from mailproc.app import App
 from mailproc.errors import SourceError, StorageUnavailable
 from mailproc.governance import actions
 from mailproc.governance.meetings import reply as meeting_mail
+from mailproc.intake.budget import BudgetExceeded, message_budget
 from mailproc.intake.classify import Classification, ClassifyContext, Kind, classify
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import ParseError, parse
@@ -94,9 +95,13 @@ def _in_one_transaction(app: App, item: SourceMessage, options: PassOptions, tri
     limit = app.settings.intake.max_attempts
     try:
         with transaction(app.factory) as session:
-            outcome = route(app, session, item, options)
+            # The budget ends before the commit, so an expiry always rolls back everything.
+            with message_budget(app.settings.intake.message_budget_seconds):
+                outcome = route(app, session, item, options)
             attempts.clear_attempts(session, item.key)  # in the same commit as the outcome
             return outcome
+    except BudgetExceeded as exc:
+        return over_budget(app, item, str(exc))
     except IntegrityError:
         # Another poller logged the same message first: its row decides the fate.
         with app.factory() as session:
@@ -343,6 +348,22 @@ def give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
         messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
         attempts.clear_attempts(session, item.key)
     log.error("message %s quarantined after %d failed attempts", item.key, tries)
+    return Outcome(fate="quarantine", result="quarantined", reason=reason)
+
+
+def over_budget(app: App, item: SourceMessage, reason: str) -> Outcome:
+    """Quarantined at once, not retried: a message that ran out of time would again.
+    (Unless another poller logged it meanwhile: then its fate stands.)"""
+    try:
+        with transaction(app.factory) as session:
+            fate = messages.logged_fate(session, item.key)
+            if fate is not None:
+                return Outcome(fate=fate, result="already")
+            messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
+            attempts.clear_attempts(session, item.key)
+    except _STORAGE_ERRORS as exc:
+        raise StorageUnavailable(_storage_reason(exc)) from exc
+    log.error("message %s quarantined: %s", item.key, reason)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)
 
 

@@ -36,8 +36,6 @@ from mailproc.vocabulary import DeliveryState, RecipientState
 
 log = logging.getLogger(__name__)
 
-# How long a claimed message is kept from other workers; longer than any one SMTP session.
-CLAIM_LEASE = timedelta(minutes=30)
 JITTER = 0.1  # up to 10% added to a backoff so that retries from many messages spread out
 _OPEN = (RecipientState.PENDING, RecipientState.RETRY)
 _RECORDERS = "mailproc.outbox.recorders"  # key in Session.info: lists `recording` fills
@@ -185,7 +183,7 @@ def _deliver_one(
 ) -> tuple[str, bool] | None:
     """Claim, send and record one message: (report bucket, whether the transport is
     unusable), or None when another worker has claimed it."""
-    claim = _claim(factory, outbox_id, now())
+    claim = _claim(factory, outbox_id, now(), timedelta(seconds=settings.claim_lease_seconds))
     if claim is None:
         return None
     raw, addresses = claim
@@ -211,8 +209,12 @@ def _due(factory: sessionmaker[Session], when: datetime, limit: int) -> list[int
         return list(session.scalars(query))
 
 
-def _claim(factory: sessionmaker[Session], outbox_id: int, when: datetime) -> tuple[bytes, list[str]] | None:
-    """Count the attempt and take the lease, committed before any byte is sent."""
+def _claim(
+    factory: sessionmaker[Session], outbox_id: int, when: datetime, lease: timedelta
+) -> tuple[bytes, list[str]] | None:
+    """Count the attempt and take the lease, committed before any byte is sent. The lease
+    (`outbound.claim_lease_seconds`) keeps other workers off the message while it is sent;
+    after a crash mid-send it is what delays the retry, so it is minutes, not half an hour."""
     with transaction(factory) as session:
         claimed = session.execute(
             update(OutboxMessage)
@@ -221,7 +223,7 @@ def _claim(factory: sessionmaker[Session], outbox_id: int, when: datetime) -> tu
                 OutboxMessage.state == DeliveryState.PENDING,
                 OutboxMessage.next_attempt_at <= when,
             )
-            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=when + CLAIM_LEASE)
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=when + lease)
             .execution_options(synchronize_session=False)
         )
         if getattr(claimed, "rowcount", 0) != 1:

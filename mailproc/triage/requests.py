@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import difflib
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
 from mailproc.outbound import catalogue, gate
+from mailproc.store.issues import add_event
 from mailproc.store.models import Issue, Message
 from mailproc.triage.grammar import CHEAT_SHEET
 from mailproc.triage.tokens import make_token
-from mailproc.vocabulary import OPEN_STATUSES
+from mailproc.vocabulary import OPEN_STATUSES, TRIAGE_HELD_EVENT, MessageKind
 
 SUMMARY_LINES = 40
 
@@ -23,6 +25,8 @@ def token_for(app: App, issue: Issue, admin: str) -> str:
 
 def request_triage(app: App, session: Session, issue: Issue, message: Message) -> None:
     """One triage request per administrator, each carrying that administrator's token."""
+    if _held_for_flood(app, session, issue, message, "triage request"):
+        return
     group, view, summary = _views(app, session, issue, message)
     related = tuple(catalogue.issue_ref(other) for other in related_issues(session, issue))
     for admin in app.settings.triage.admins:
@@ -33,10 +37,35 @@ def request_triage(app: App, session: Session, issue: Issue, message: Message) -
 
 def notify_update(app: App, session: Session, issue: Issue, message: Message) -> None:
     """New information on an issue: a short update on the triage thread."""
+    if _held_for_flood(app, session, issue, message, "triage update"):
+        return
     group, view, summary = _views(app, session, issue, message)
     for admin in app.settings.triage.admins:
         token = token_for(app, issue, admin)
         gate.send(session, app, catalogue.triage_update(group, view, summary, admin, token, CHEAT_SHEET))
+
+
+def _held_for_flood(app: App, session: Session, issue: Issue, message: Message, what: str) -> bool:
+    """Past `triage.requests_per_sender_per_day` messages from one sender in a day, no more
+    triage mail for them: the issue and the message are logged as ever, and the daily digest
+    lists them (a flood from one sender must not flood the administrators)."""
+    cap = app.settings.triage.requests_per_sender_per_day
+    sender = message.from_address
+    if cap == 0 or not sender:
+        return False
+    since = app.clock() - timedelta(days=1)
+    recent = select(func.count()).where(
+        Message.from_address == sender,
+        Message.received_at >= since,
+        Message.kind.in_((MessageKind.NEW, MessageKind.REPLY)),
+    )
+    if (session.scalar(recent) or 0) <= cap:
+        return False
+    reason = (
+        f"{what} held: more than {cap} emails from this sender in a day (triage.requests_per_sender_per_day)"
+    )
+    add_event(session, issue, sender, message.message_id, TRIAGE_HELD_EVENT, app.clock(), reason=reason)
+    return True
 
 
 def _views(

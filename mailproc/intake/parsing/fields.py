@@ -22,7 +22,10 @@ _LINE_BREAKS = re.compile(r"[\r\n]+")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 _BRACKETED_ID = re.compile(r"<([^<>]*)>")
-_BARE_ID = re.compile(r"[^\s<>,;\"()]+@[^\s<>,;\"()]+")
+# Characters that end a bare `local@domain` token. Bare ids are found by splitting on these
+# (linear), not by a regex: `[^…]+@[^…]+` retried from every position of a long run without
+# an "@" costs quadratic time (a 200 KB References took 75 s).
+_ID_DELIMITERS = str.maketrans({c: " " for c in '<>,;"()\t\r\n\f\v'})
 _INTERNAL_HEADER = "x-mailproc"
 # RFC 5322's line limit; the database columns for Message-IDs are this long, and a longer
 # id is hostile or broken: it is dropped (and a missing Message-ID is derived instead).
@@ -107,9 +110,14 @@ def message_ids(value: str) -> list[str]:
     found = [re.sub(r"\s+", "", inner) for inner in _BRACKETED_ID.findall(value)]
     found = [inner for inner in found if inner]
     if not found:
-        found = _BARE_ID.findall(value)
+        found = _bare_ids(value)
     unique = dict.fromkeys(f"<{inner}>" for inner in found)
     return [mid for mid in unique if len(mid) <= MAX_ID_LENGTH]
+
+
+def _bare_ids(value: str) -> list[str]:
+    """`local@domain` tokens: an "@" with at least one character on each side."""
+    return [token for token in value.translate(_ID_DELIMITERS).split() if "@" in token[1:-1]]
 
 
 def normalise_message_id(value: str | None) -> str | None:

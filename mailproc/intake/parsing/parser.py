@@ -28,7 +28,7 @@ from mailproc.intake.parsing.fields import (
     raw_values,
 )
 from mailproc.intake.parsing.parts import attachments, body_text, first_text, sanitise_filename, walk
-from mailproc.intake.parsing.raw import canonical, check_header, check_structure, normalise
+from mailproc.intake.parsing.raw import canonical, check_fields, check_header, check_structure, normalise
 from mailproc.intake.parsing.sender import read_sender
 
 __all__ = [
@@ -59,6 +59,7 @@ def parse(raw: bytes, limits: ParseLimits = ParseLimits()) -> Inbound:  # noqa: 
     try:
         data = normalise(raw)
         check_header(data, limits)
+        check_fields(data, limits)
         check_structure(data, limits)
         return _first_that_reads(raw, data)
     except RecursionError as exc:

@@ -30,7 +30,8 @@ _FALLBACK_NAME = "attachment.bin"
 _OCTET_STREAM = "application/octet-stream"
 _MAX_CONTENT_TYPE = 255
 _WINDOWS_DEVICES = re.compile(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?")
-_TAGS = re.compile(r"<[^>]*>")
+# "<" excluded inside too: `<[^>]*>` rescans to the end from every "<" of a run without ">".
+_TAGS = re.compile(r"<[^<>]*>")
 
 
 @dataclass(frozen=True)

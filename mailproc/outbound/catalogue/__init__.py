@@ -57,6 +57,7 @@ from mailproc.outbound.catalogue.values import (
     Incoming,
     IssueRef,
     IssueView,
+    ListedMail,
     ListView,
     MessageView,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "IssueRef",
     "IssueView",
     "ListView",
+    "ListedMail",
     "MeetingView",
     "MessageView",
     "MinutesItem",

@@ -13,6 +13,7 @@ from mailproc.outbound.catalogue.values import (
     GroupView,
     IssueRef,
     IssueView,
+    ListedMail,
     MessageView,
     make_email,
 )
@@ -109,8 +110,15 @@ def _answer(template: str, reply: CommandReply, issue: IssueView | None, context
     )
 
 
-def triage_digest(group: GroupView, admin: str, waiting: tuple[IssueView, ...], today: date) -> Email:
-    """The issues waiting for triage, to one administrator, once a day."""
+def triage_digest(
+    group: GroupView,
+    admin: str,
+    waiting: tuple[IssueView, ...],
+    today: date,
+    listed: tuple[ListedMail, ...] = (),
+) -> Email:
+    """The issues waiting for triage, and the mail listed instead of answered (spam-marked,
+    held back from a flooding sender), to one administrator, once a day."""
     return make_email(
         "triage-reminder",
         group,
@@ -118,5 +126,5 @@ def triage_digest(group: GroupView, admin: str, waiting: tuple[IssueView, ...], 
         to=(admin,),
         purpose="digest",
         unique=f"{admin}/{today.isoformat()}",
-        context={"waiting": waiting},
+        context={"waiting": waiting, "listed": listed},
     )

@@ -95,6 +95,18 @@ class MessageView:
 
 
 @dataclass(frozen=True)
+class ListedMail:
+    """Mail the daily digest lists instead of having answered it: spam-marked mail, and
+    triage mail held back because one sender sent too much in a day."""
+
+    received_at: datetime
+    sender: str
+    subject: str
+    why: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
 class Incoming:
     """The email being answered: who sent it, how it threads, and its subject."""
 
