@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import audit, describe, open_page, screenshot
-from tests.test_public_face import example_workspace
+from tests.support.example_config import example_workspace
 
 
 @pytest.mark.parametrize("name", ["about", "terms"])
