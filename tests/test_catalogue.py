@@ -29,6 +29,7 @@ from mailproc.outbound.catalogue import (
     IssueView,
     MessageView,
 )
+from mailproc.outbound.catalogue.announcement import MemberLine, Sector
 from mailproc.outbound.compose import CalendarPart
 from mailproc.outbound.render import Rendered, Renderer
 from mailproc.store.models import Issue
@@ -223,7 +224,27 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
         ),
         ("[MTG-3 #tok-123] Decisions not applied", "Line 2", "<bad>", "ITEM <n>: NOTE <text>"),
     ),
+    "announcement": (
+        lambda: catalogue.announcement(GROUP, AWARENESS, "gp.network@example.nhs.scot"),
+        (
+            "Introducing the",
+            "NHS Example & Borders established",
+            "April 2024",
+            "Area <Clinical> Forum",
+            "Dr Morag Example, GP (Example Practice)",
+            "Minutes go to GP Sub-group and the group's members",
+        ),
+    ),
 }
+
+MORAG = (MemberLine("Dr Morag Example", "GP", "Example Practice", True),)
+AWARENESS = catalogue.Awareness(
+    name="NHS Test Interface Group", address="group@example.nhs.scot", board="NHS Example & Borders",
+    established="April 2024", reports_to="Area <Clinical> Forum", reports_to_chain="Board",
+    co_opted_note="", operational_groups=("Prescribing Group",), escalation="Governance Committee",
+    sectors=(Sector("primary", "Primary care", MORAG),),
+    minutes_to=("GP Sub-group", "the group's members"), outcomes_to=(), networks=("GP network",),
+)  # fmt: skip
 
 
 def _render(email: Email) -> Rendered:
@@ -254,6 +275,7 @@ def test_each_email_renders_from_plain_values_with_no_database(name: str) -> Non
         assert part in rendered.subject + rendered.text, (name, part)
     # The same context gives the HTML part, escaped: no markup from the values gets through.
     assert "<b>late</b>" not in rendered.html and "<this>" not in rendered.html
+    assert "<Clinical>" not in rendered.html
     assert rendered.html.startswith("<!DOCTYPE html>")
     assert email.to and all("@" in address for address in email.to)
 

@@ -24,3 +24,7 @@ def test_the_demo_runs_a_meeting_from_agenda_to_minutes(tmp_path: Path) -> None:
     subjects = Counter(str(m["Subject"]).split("] ", 1)[-1].split(":")[0] for m in sent)
     assert subjects["Agenda"] == 3 and subjects["Minutes"] == 1 and subjects["Decisions applied"] == 1
     assert (tmp_path / "demo" / "register" / "meetings" / "1.html").is_file()
+    # Issue 14: the About page and the gold-standard self-check.
+    assert "WHY THE INTERFACE IS A PRIORITY" in out and "NHS Example established" in out
+    assert "MET          Senior representation" in out and "gold standard: every point met" in out
+    assert (tmp_path / "demo" / "register" / "about.html").is_file()

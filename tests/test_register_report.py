@@ -131,8 +131,8 @@ def test_register_pages_list_every_issue_with_area_status_and_outcome(
     _, app, refs = populated
     site = tmp_path / "site"
     result = build_register(app, site)
-    assert (result.pages, result.issues) == (3 + 4 + 1, 4)  # and the one meeting's page
-    assert result.line() == f"register: 8 pages for 4 issues in {site}"
+    assert (result.pages, result.issues) == (3 + 2 + 4 + 1, 4)  # one meeting page; About and terms
+    assert result.line() == f"register: 10 pages for 4 issues in {site}"
     for name in ("index.html", "issues.html", "meetings.html"):
         assert (site / name).is_file()
     published = {ref for subject, ref in refs.items() if SPELLINGS[2] not in subject}
@@ -270,7 +270,7 @@ def test_rebuild_replaces_the_site_and_refuses_foreign_directories(tmp_path: Pat
     ws = _workspace(tmp_path / "ws")
     app = ws.app()
     site = tmp_path / "out" / "site"
-    assert build_register(app, site).pages == 3  # an empty register
+    assert build_register(app, site).pages == 5  # an empty register: home, About, terms, issues, meetings
     (site / "stale.html").write_text("old")
     _submit(ws, "Referrals bounced")
     service.poll_once(app)
@@ -297,7 +297,7 @@ def test_cli_register_build_and_report(tmp_path: Path) -> None:
     assert 'published under "Discharge letters reach practices late"' in published
     site = tmp_path / "site"
     built = ws.cli("register", "build", str(site))
-    assert built.stdout.strip() == f"register: 4 pages for 1 issues in {site}"
+    assert built.stdout.strip() == f"register: 6 pages for 1 issues in {site}"
     assert (site / "issues.html").is_file()
     out = tmp_path / "report.csv"
     shown = ws.cli("report", "--from", "2026-01-01")

@@ -10,7 +10,14 @@ from pathlib import Path
 import click
 
 from mailproc.app import upgrade_schema
-from mailproc.cli import commands_actions, commands_mail, commands_meetings, commands_records, init
+from mailproc.cli import (
+    commands_actions,
+    commands_mail,
+    commands_meetings,
+    commands_public,
+    commands_records,
+    init,
+)
 from mailproc.cli.boundary import ErrorBoundary
 from mailproc.cli.context import Context
 from mailproc.config import default_config_path
@@ -76,5 +83,6 @@ commands_mail.register(main)
 commands_records.register(main)
 commands_actions.register(main)
 commands_meetings.register(main)
+commands_public.register(main)
 
 __all__ = ["main"]

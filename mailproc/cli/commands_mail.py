@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from mailproc.cli import commands_public
 from mailproc.cli.context import Context
-from mailproc.errors import ConfigError, MailprocError
+from mailproc.errors import ConfigError, MailprocError, UsageError
 from mailproc.intake import runner
 from mailproc.intake.flow import PassOptions
 from mailproc.outbound import outbox
@@ -24,9 +27,30 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.option("--connect", is_flag=True, help="Also log in to the mailbox (and the SMTP server).")
+@click.option(
+    "--gold-standard",
+    "gold",
+    is_flag=True,
+    help="Also check the group against the national gold-standard model; exit 1 when a point is not met.",
+)
+@click.option(
+    "--register",
+    "register_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --gold-standard: the published register, to check it is built and recent.",
+)
+@click.option("--max-age-days", default=31, show_default=True, help="With --register: how old it may be.")
+@click.option(
+    "--html", type=click.Path(dir_okay=False, path_type=Path),
+    help="With --gold-standard: also write the self-check as a page (for the group, not the register).",
+)  # fmt: skip
 @click.pass_obj
-def check(obj: Context, connect: bool) -> None:
-    """Validate the configuration, database schema and templates."""
+def check(
+    obj: Context, connect: bool, gold: bool, register_dir: Path | None, max_age_days: int, html: Path | None
+) -> None:
+    """Validate the configuration, database schema and templates (and the gold standard)."""
+    if not gold and (register_dir or html):
+        raise UsageError("--register and --html go with --gold-standard")
     app = obj.app()
     problems = app.renderer.check()
     for problem in problems:
@@ -41,6 +65,8 @@ def check(obj: Context, connect: bool) -> None:
             click.echo(SmtpTransport(app.settings.outbound.smtp).probe())
     names = ", ".join(app.renderer.names())
     click.echo(f"ok: configuration {obj.config_path}, schema current, templates {names}")
+    if gold:
+        commands_public.gold_standard(obj, register_dir, max_age_days, html)
 
 
 @click.command()

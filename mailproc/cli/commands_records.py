@@ -210,14 +210,19 @@ def register_site() -> None:
 
 @register_site.command("build")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--report",
+    is_flag=True,
+    help="Also write the governance report (reports/latest.html), linked from About.",
+)
 @click.pass_obj
-def register_build(obj: Context, directory: Path) -> None:
+def register_build(obj: Context, directory: Path, report: bool) -> None:
     """Write the register into DIRECTORY, replacing an earlier build."""
     from mailproc.governance.register import build_register
 
     app = obj.app()
     with obj.progress("Building the register") as on_progress:
-        built = build_register(app, directory, on_progress=on_progress)
+        built = build_register(app, directory, on_progress=on_progress, report=report)
     click.echo(built.line())
 
 

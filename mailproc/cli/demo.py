@@ -20,6 +20,7 @@ from mailproc.app import App, open_app
 from mailproc.cli import demo_data
 from mailproc.cli.demo_meeting import run_meeting
 from mailproc.config import load
+from mailproc.governance import announce, gold_standard
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
 from mailproc.store.models import Issue, OutboxMessage
@@ -30,6 +31,12 @@ CONFIG = """\
 name = "NHS Example Interface Group"
 address = "interface.group@example.nhs.scot"
 reference_prefix = "IFG"
+board = "NHS Example"
+established = "2024-04"
+reports_to = "Area Clinical Forum"
+reports_to_chain = "Example Health Board Clinical Governance Committee"
+terms_of_reference = "General practice and hospital services working as one, learning from each other."
+co_opted_note = "Pharmacists and clinical development fellows are co-opted for the issues they know."
 
 [database]
 url = "sqlite:///mailproc.db"
@@ -51,17 +58,34 @@ name = "Dr A Example"
 role = "Chair (GP)"
 organisation = "Example Medical Practice"
 email = "a.example@example.nhs.scot"
+sector = "primary"
+senior = true
 
 [[members]]
 name = "Dr B Example"
 role = "Consultant physician"
 organisation = "Example Royal Infirmary"
+sector = "secondary"
+senior = true
+
+[[members]]
+name = "C Example"
+role = "Associate Medical Director"
+organisation = "NHS Example"
+sector = "board"
+senior = true
 
 [lists.gp-subgroup]
 name = "GP Sub-group"
 addresses = ["gp-subgroup@example.nhs.scot"]
 
+[lists.ooh]
+name = "Out-of-hours network"
+addresses = ["ooh.network@example.nhs.scot"]
+kind = "network"
+
 [distribution]
+announcements = ["members", "gp-subgroup"]
 outcomes = ["gp-subgroup"]
 agendas = ["members", "gp-subgroup"]
 minutes = ["gp-subgroup"]
@@ -69,6 +93,10 @@ minutes = ["gp-subgroup"]
 [groups.prescribing]
 name = "Prescribing Operational Group"
 contact = ["prescribing.lead@example.nhs.scot"]
+
+[escalation]
+name = "Clinical Governance Committee"
+contact = ["governance@example.nhs.scot"]
 """
 
 
@@ -101,9 +129,19 @@ def _demo(directory: Path | None) -> None:
     _show_issues(app)
     _step("12. The published register for the intranet (published issues only; a page per meeting)")
     click.echo(build_register(app, root / "register").line())
+    _public_face(app, root / "register")
     click.echo(f"\nEverything sent is in {root / 'outbox'}; to look around (the secret is this demo's own):")
     click.echo(f"  export MAILPROC_DEMO_SECRET={os.environ['MAILPROC_DEMO_SECRET']}")
     click.echo(f"  mailproc --config {root / 'config.toml'} issues show IFG-{app.clock().year}-0001")
+
+
+def _public_face(app: App, register: Path) -> None:
+    _step("11. The About page follows the national awareness text; `mailproc announce` emails the same")
+    click.echo(f"About page: {register / 'about.html'} (terms of reference: {register / 'terms.html'})")
+    click.echo(announce.preview(app).text.split("WHAT THE GROUP WILL DO")[0].strip())
+    click.echo(f"(`mailproc announce --send` emails {len(announce.recipients(app))} addresses, once each)")
+    _step("12. The gold-standard self-check (`mailproc check --gold-standard --register DIR`)")
+    click.echo("\n".join(gold_standard.self_check(app, register).lines()))
 
 
 def _submissions(app: App, inbox: mailbox.Maildir) -> None:

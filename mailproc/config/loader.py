@@ -8,8 +8,8 @@ import re
 import tomllib
 from datetime import time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailproc.config.group import address, read_group, read_list, read_member
 from mailproc.config.reader import Table
 from mailproc.config.settings import (
     DEFAULT_AREAS,
@@ -53,13 +53,13 @@ def load(path: Path) -> Settings:
     by_area = _outcomes_by_area(distribution)  # read first: `_distribution` finishes the table
     settings = Settings(
         path=path.resolve(),
-        group=_group(root.table("group", required=True), base),
+        group=read_group(root.table("group", required=True), base),
         database_url=_database(root.table("database"), base),
         intake=_intake(root.table("intake"), base),
         outbound=_outbound(root.table("outbound"), base),
         triage=_triage(root.table("triage", required=True)),
-        members=tuple(_member(t) for t in root.tables("members")),
-        lists=root.table("lists").map(_mailing_list),
+        members=tuple(read_member(t) for t in root.tables("members")),
+        lists=root.table("lists").map(read_list),
         distribution=_distribution(distribution),
         groups=root.table("groups").map(_contact),
         escalation=_escalation(root),
@@ -74,35 +74,6 @@ def load(path: Path) -> Settings:
     _cross_check(settings, spath)
     _check_outcomes_by_area(settings, spath)
     return settings
-
-
-def _group(t: Table, base: Path) -> GroupSettings:
-    prefix = t.text("reference_prefix", "IFG")
-    if not re.fullmatch(r"[A-Z]{2,10}", prefix):
-        raise t.error("reference_prefix", "must be 2 to 10 capital letters, e.g. IFG")
-    tz_name = t.text("timezone", "Europe/London")
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise t.error("timezone", f"unknown time zone {tz_name!r}, e.g. Europe/London") from None
-    templates = t.text("templates_dir", "")
-    group = GroupSettings(
-        name=t.text("name"),
-        address=_address(t, "address"),
-        reference_prefix=prefix,
-        reports_to=t.text("reports_to", ""),
-        timezone=tz,
-        templates_dir=(base / templates) if templates else None,
-    )
-    t.finish()
-    return group
-
-
-def _address(t: Table, name: str, value: str | None = None) -> str:
-    value = t.text(name) if value is None else value
-    if not re.fullmatch(r"[^@\s<>\"(),;]+@[^@\s<>\"(),;]+\.[^@\s<>\"(),;]+", value):
-        raise t.error(name, f"{value!r} is not a plain email address (name@example.nhs.scot)")
-    return value.lower()
 
 
 def _database(t: Table, base: Path) -> str:
@@ -222,7 +193,7 @@ def _triage(t: Table) -> TriageSettings:
     if len(secret) < 16:
         raise t.error("secret_env", "the secret must be at least 16 characters long")
     settings = TriageSettings(
-        admins=tuple(_address(t, "admins", a) for a in admins),
+        admins=tuple(address(t, "admins", a) for a in admins),
         secret=secret.encode(),
         require_authentication_results=t.flag("require_authentication_results", False),
         authserv_id=t.text("authserv_id", ""),
@@ -236,30 +207,11 @@ def _triage(t: Table) -> TriageSettings:
     return settings
 
 
-def _member(t: Table) -> Member:
-    member = Member(
-        name=t.text("name"),
-        role=t.text("role", ""),
-        organisation=t.text("organisation", ""),
-        email=_address(t, "email") if "email" in t.data else "",
-    )
-    t.used.add("email")
-    t.finish()
-    return member
-
-
-def _mailing_list(key: str, t: Table) -> MailingList:
-    addresses = tuple(_address(t, "addresses", a) for a in t.strings("addresses"))
-    result = MailingList(key=key, name=t.text("name", key), addresses=addresses)
-    t.finish()
-    return result
-
-
 def _contact(key: str, t: Table) -> Contact:
     result = Contact(
         key=key,
         name=t.text("name", key),
-        contact=tuple(_address(t, "contact", a) for a in t.strings("contact")),
+        contact=tuple(address(t, "contact", a) for a in t.strings("contact")),
     )
     t.finish()
     return result
@@ -273,7 +225,7 @@ def _escalation(root: Table) -> Contact | None:
 
 
 def _distribution(t: Table) -> dict[str, tuple[str, ...]]:
-    result = {key: t.strings(key, ()) for key in ("outcomes", "agendas", "minutes")}
+    result = {key: t.strings(key, ()) for key in ("outcomes", "agendas", "minutes", "announcements")}
     t.finish()
     return result
 
@@ -338,7 +290,7 @@ def _reports(t: Table) -> ReportSettings:
     for name in sectors_table.data:
         domains = tuple(d.lower().lstrip("@") for d in sectors_table.strings(name))
         if name == "other":
-            raise sectors_table.error(name, "\"other\" is where unmatched domains go; it takes no list")
+            raise sectors_table.error(name, '"other" is where unmatched domains go; it takes no list')
         sectors[name] = domains
     sectors_table.finish()
     settings = ReportSettings(

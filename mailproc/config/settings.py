@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,12 @@ class GroupSettings:
     reports_to: str
     timezone: ZoneInfo
     templates_dir: Path | None
+    # The group's public face (issue 14): the About page, terms of reference, announcement.
+    board: str = ""
+    established: date | None = None  # the first day of the month it was established
+    reports_to_chain: str = ""  # whom `reports_to` reports to in turn
+    terms_of_reference: str = ""  # the vision text (read from the file when a path was given)
+    co_opted_note: str = ""  # who may be co-opted, and how
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,8 @@ class Member:
     role: str
     organisation: str
     email: str
+    sector: str = "other"  # primary | secondary | board | other
+    senior: bool = False  # senior representation, as the gold-standard model asks
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class MailingList:
     key: str
     name: str
     addresses: tuple[str, ...]
+    kind: str = "list"  # "network": a primary/secondary care or out-of-hours network
 
 
 @dataclass(frozen=True)

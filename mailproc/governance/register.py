@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from mailproc.app import App
 from mailproc.errors import MailprocError
-from mailproc.governance import register_meetings
+from mailproc.governance import register_about, register_meetings
 from mailproc.outbound.render import RenderError
 from mailproc.privacy import detector
 from mailproc.store.models import Event, Issue, Meeting
@@ -107,16 +107,21 @@ class GroupView:
 
 
 def build_register(
-    app: App, out_dir: Path, on_progress: Callable[[int, int], None] | None = None
+    app: App,
+    out_dir: Path,
+    on_progress: Callable[[int, int], None] | None = None,
+    *,
+    report: bool = False,
 ) -> RegisterReport:
     """Render the whole register into `out_dir`, replacing an earlier build atomically.
 
     The site is rendered into a temporary directory beside `out_dir` and swapped in only when
     complete, so readers never see a half-written register. Raises MailprocError when
-    `out_dir` holds files that an earlier build did not write.
+    `out_dir` holds files that an earlier build did not write. With `report`, the governance
+    report is written to reports/latest.html and the About page links it.
     """
     issues, meetings, unpublished = _load(app)
-    pages = 3 + len(issues) + len(meetings)
+    pages = 3 + len(issues) + len(meetings) + (3 if report else 2)
 
     def write(staging: Path) -> None:
         (staging / "issues").mkdir()
@@ -125,6 +130,10 @@ def build_register(
         _write(app, staging / "meetings.html", "meetings.html.j2", "", {"meetings": meetings})
         published = {view.reference: view.page for view in issues}
         register_meetings.write_meeting_pages(app, staging, published, lambda *page: _write(app, *page))
+        closed = sum(1 for view in issues if view.status == IssueStatus.CLOSED)
+        received = len(issues) + sum(count for _, count in unpublished)
+        live = register_about.live(app, received, closed, len(meetings))
+        register_about.write_pages(app, staging, lambda *page: _write(app, *page), live, report=report)
         for done, view in enumerate(issues, start=1):
             _write(app, staging / "issues" / view.page, "issue.html.j2", "../", {"issue": view})
             if on_progress is not None:

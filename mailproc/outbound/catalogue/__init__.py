@@ -13,6 +13,12 @@ from mailproc.outbound.catalogue.admins import (
     triage_request,
     triage_update,
 )
+from mailproc.outbound.catalogue.announcement import (
+    Awareness,
+    announcement,
+    announcement_recipients,
+    awareness,
+)
 from mailproc.outbound.catalogue.groups import (
     delegation,
     delegation_reminder,
@@ -67,6 +73,7 @@ __all__ = [
     "AgendaItem",
     "AgendaView",
     "AppliedView",
+    "Awareness",
     "ClosedIssue",
     "CommandReply",
     "CommandView",
@@ -84,6 +91,9 @@ __all__ = [
     "MinutesView",
     "acknowledgement",
     "agenda",
+    "announcement",
+    "announcement_recipients",
+    "awareness",
     "command_confirmation",
     "command_error",
     "command_rejected",
