@@ -64,6 +64,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _NON_DIGIT = re.compile(r"[^0-9]")
+_DIGITS = re.compile(r"[0-9]+")
+# An NHS number (no date inside it) is written whole or 3-3-4; the other groupings are the
+# ways people split a CHI's date, and on a number without one they mostly catch tables.
+NHS_GROUPINGS = ((10,), (3, 3, 4))
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,8 @@ def _number_findings(view: str) -> Iterable[tuple[str, int, int]]:
         if follows_dial_prefix(view, match.start()):
             continue
         kind = classify_number(_NON_DIGIT.sub("", match.group()))
+        if kind == KIND_NHS and tuple(map(len, _DIGITS.findall(match.group()))) not in NHS_GROUPINGS:
+            continue  # "2025-10  2025-11" in a table is no NHS number; NHS numbers are 3-3-4
         if kind is not None:
             yield kind, match.start(), match.end()
 
