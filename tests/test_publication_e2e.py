@@ -121,9 +121,6 @@ def test_realistic_submission_reaches_lists_groups_and_escalation_only_as_the_mi
     assert OUTCOME in outcome.text and f"Issue {ref}" in outcome.subject
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs wider detection (issue 10: names, DOB, address, postcode, phone)"
-)
 def test_realistic_submission_no_patient_detail_in_any_email_outside_the_core(
     realistic: tuple[Desk, str, list[Delivered]],
 ) -> None:

@@ -21,6 +21,7 @@ from mailproc.cli import (
 from mailproc.cli.boundary import ErrorBoundary
 from mailproc.cli.context import Context
 from mailproc.config import default_config_path
+from mailproc.privacy import logfilter
 
 
 @click.group(cls=ErrorBoundary, context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,6 +56,7 @@ def _logging(command: str | None, verbose: int, quiet: bool) -> None:
     if command in ("demo", "init") and not verbose:
         level = logging.WARNING  # these narrate; log lines would drown them
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logfilter.install()  # no log line prints a patient identifier, whoever wrote it
     # Alembic's per-connection lines only with -vv. mail-parser never below ERROR: its
     # debug lines carry attachment names, which may hold patient identifiers.
     logging.getLogger("alembic").setLevel(level if verbose > 1 else max(level, logging.ERROR))

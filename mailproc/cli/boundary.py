@@ -10,6 +10,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from mailproc.errors import MailprocError
+from mailproc.privacy.detector import redact
 
 
 class ErrorBoundary(click.Group):
@@ -25,7 +26,8 @@ class ErrorBoundary(click.Group):
         try:
             return super().invoke(ctx)
         except MailprocError as exc:
-            click.echo(f"mailproc: error: {exc}", err=True)
+            # An error may quote what a user typed or a stored text: never a patient identifier.
+            click.echo(f"mailproc: error: {redact(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click's own usage errors and exits already carry their codes
@@ -46,8 +48,8 @@ class ErrorBoundary(click.Group):
 def _unexpected(ctx: click.Context, exc: Exception) -> NoReturn:
     verbose = int(ctx.params.get("verbose") or 0)
     if verbose:
-        click.echo(traceback.format_exc().rstrip(), err=True)
-    first = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(redact(traceback.format_exc().rstrip()), err=True)
+    first = redact((str(exc).strip().splitlines() or [""])[0])
     hint = "" if verbose else " (run with -v for the traceback)"
     click.echo(f"mailproc: unexpected error: {type(exc).__name__}: {first}{hint}", err=True)
     ctx.exit(1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 import click
 from sqlalchemy import select
@@ -55,16 +57,17 @@ def issues_list(obj: Context, status: str | None, as_json: bool) -> None:
     """List issues (oldest first)."""
     app = obj.app()
     tz = app.settings.group.timezone
+    scrub = _scrubber(app)
     with app.factory() as session:
         rows = queries.list_issues(session, status)
         if as_json:
-            click.echo(json.dumps([queries.issue_summary(i, tz) for i in rows], indent=2))
+            click.echo(json.dumps(scrub([queries.issue_summary(i, tz) for i in rows]), indent=2))
             return
         for i in rows:
             flags = ("!" if i.pid_detected else " ") + ("H" if i.on_hold else " ")
             area = i.area or (f"~{i.suggested_area}" if i.suggested_area else "-")
             when = local(i.created_at, tz)
-            title = _shown(app, i.title or i.subject)[:60]
+            title = str(scrub(i.title or i.subject))[:60]  # redacted whole, then cut: never half a number
             click.echo(f"{i.reference}  {when}  {i.status:<16}{flags} {area:<18} {title}")
         if not rows:
             click.echo("no issues" + (f" with status {status}" if status else ""))
@@ -79,12 +82,11 @@ def issues_show(obj: Context, reference: str, as_json: bool) -> None:
     app = obj.app()
     with app.factory() as session:
         detail = queries.issue_detail(queries.get_issue(session, reference), app.settings.group.timezone)
+    detail = cast(dict[str, Any], _scrubber(app)(detail))
     if as_json:
         click.echo(json.dumps(detail, indent=2))
         return
     for key, value in detail.items():
-        if key in ("subject", "title") and isinstance(value, str):
-            value = _shown(app, value)
         if key not in ("messages", "events") and value not in (None, ""):
             click.echo(f"{key:>15}: {value}")
     for m in detail["messages"]:
@@ -137,10 +139,13 @@ def triage(obj: Context, reference: str, words: tuple[str, ...]) -> None:
             click.echo(f"  email: {line}")
 
 
-def _shown(app: App, text: str) -> str:
-    """A submitter's words as the CLI prints them: redacted while `redact_for_admins` is on."""
+def _scrubber(app: App) -> Callable[[object], object]:
+    """Redaction of what `issues list/show` print while `privacy.redact_for_admins` is on
+    (the default); with it off, administrators see the stored text as it is."""
     privacy = app.settings.privacy
-    return detector.redact(text, privacy.patterns) if privacy.redact_for_admins else text
+    if not privacy.redact_for_admins:
+        return lambda value: value
+    return lambda value: detector.redact_strings(value, privacy.patterns)
 
 
 def _cli_user() -> str:

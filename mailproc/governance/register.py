@@ -32,7 +32,7 @@ from mailproc.app import App
 from mailproc.errors import MailprocError
 from mailproc.governance import register_about, register_meetings
 from mailproc.outbound.render import RenderError
-from mailproc.privacy import detector
+from mailproc.privacy import detector, public
 from mailproc.store.models import Event, Issue, Meeting
 from mailproc.vocabulary import IssueStatus
 
@@ -158,19 +158,21 @@ def page_context(app: App, root: str, values: Mapping[str, object]) -> dict[str,
         "generated": _day(app.today()),
         **values,
     }
-    return {key: _scrub(value, extra) for key, value in context.items()}
+    # The members' names as configured, and a meeting's attendees and apologies, are public.
+    keep = public.public_phrases((m.name for m in app.settings.members), values)
+    return {key: _scrub(value, extra, keep) for key, value in context.items()}
 
 
-def _scrub(value: T, extra: Sequence[detector.ExtraPattern]) -> T:
+def _scrub(value: T, extra: Sequence[detector.ExtraPattern], keep: tuple[str, ...] = ()) -> T:
     result: object = value
     if isinstance(value, str):
-        result = detector.redact(value, extra)
+        result = detector.redact(value, extra, keep=keep)
     elif isinstance(value, tuple | list):
-        result = type(value)(_scrub(item, extra) for item in value)
+        result = type(value)(_scrub(item, extra, keep) for item in value)
     elif isinstance(value, dict):
-        result = {key: _scrub(item, extra) for key, item in value.items()}
+        result = {key: _scrub(item, extra, keep) for key, item in value.items()}
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: _scrub(getattr(value, f.name), extra) for f in dataclasses.fields(value)}
+        changes = {f.name: _scrub(getattr(value, f.name), extra, keep) for f in dataclasses.fields(value)}
         result = dataclasses.replace(value, **changes)
     return result  # type: ignore[return-value]  # same type as given, with strings redacted
 

@@ -20,8 +20,9 @@ from mailproc.app import App
 from mailproc.outbound import outbox
 from mailproc.outbound.catalogue import Email
 from mailproc.outbound.compose import Envelope, compose, thread_index
+from mailproc.outbound.headers import safe_header
 from mailproc.outbound.render import Rendered
-from mailproc.privacy import detector
+from mailproc.privacy import detector, public
 from mailproc.store.models import OutboxMessage
 from mailproc.vocabulary import make_message_id
 
@@ -68,8 +69,12 @@ def send(session: Session, app: App, email: Email) -> SendResult:
         return SendResult(withheld=withheld)
     rendered = app.renderer.render(email.template, email.context)
     topic = _topic(app, email, recipients)
+    # Decode and strip the topic first, then redact: compose() decodes what it is given,
+    # so a topic redacted before decoding could carry a number the Subject does not.
+    # Not cut yet (compose() cuts it): a cut could leave half a number the detector misses.
+    topic = safe_header(topic, max(1, len(topic))) if topic else None
     if _must_redact(app, recipients):
-        rendered = redact_rendered(app, rendered)
+        rendered = redact_rendered(app, rendered, public_phrases(app, email))
         topic = detector.redact(topic, app.settings.privacy.patterns) if topic else None
     envelope = Envelope(
         to=recipients,
@@ -97,13 +102,21 @@ def send(session: Session, app: App, email: Email) -> SendResult:
     return SendResult(outbox_id=row.id, due_at=due) if row else SendResult(withheld=Withheld.ALREADY_QUEUED)
 
 
-def redact_rendered(app: App, rendered: Rendered) -> Rendered:
+def redact_rendered(app: App, rendered: Rendered, keep: tuple[str, ...] = ()) -> Rendered:
+    """Every part redacted; the public names in `keep` (see `public_phrases`) stay."""
     patterns = app.settings.privacy.patterns
     return Rendered(
-        subject=detector.redact(rendered.subject, patterns),
-        text=detector.redact(rendered.text, patterns),
-        html=detector.redact(rendered.html, patterns),
+        subject=detector.redact(rendered.subject, patterns, keep=keep),
+        text=detector.redact(rendered.text, patterns, keep=keep),
+        html=detector.redact(rendered.html, patterns, keep=keep),
     )
+
+
+def public_phrases(app: App, email: Email | None = None) -> tuple[str, ...]:
+    """The group's members as configured, and the people an email lists as a meeting's
+    attendees or apologies: their names are not patient data."""
+    context = email.context if email else {}
+    return public.public_phrases((m.name for m in app.settings.members), context)
 
 
 def _topic(app: App, email: Email, recipients: tuple[str, ...]) -> str | None:

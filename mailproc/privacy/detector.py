@@ -1,13 +1,15 @@
 """Detection and redaction of patient-identifiable data in mail text.
 
-The design rule: CHI numbers (and NHS numbers) are found by their check digits and are
-removed from everything that leaves the core. Two principles shape this module:
+The design rule: normalise, then detect, then redact, mapped back. Detection runs on a
+normalised view of the text (`normalise`) and every span is mapped back to the exact original
+characters. CHI numbers (and NHS numbers) are found by their check digits (`checkdigits`); dates
+of birth, phone numbers, postcodes, street addresses and titled names by `kinds`; site
+patterns (unit numbers) come from the configuration. Two principles shape this module:
 
 * Fail safe. Any ten-digit number whose first six digits form a valid DDMMYY date is
   reported, even when no check digit matches: a mistyped CHI still identifies a patient.
-* Few false positives elsewhere. Phone numbers (11 digits with the trunk 0, or written after
-  a country code), dates, references, money and longer digit runs are not ten-digit numbers
-  and are left alone.
+* Few false positives elsewhere. Dates that follow no birth-date label, references, money,
+  clinic times, doses and longer digit runs are left alone.
 
 Matched text is never logged; only counts and kinds are.
 """
@@ -21,15 +23,36 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mailproc.privacy import kinds
+from mailproc.privacy.checkdigits import (
+    CANDIDATE,
+    KIND_CHI,
+    KIND_CHI_LIKE,
+    KIND_NHS,
+    classify_number,
+    follows_dial_prefix,
+    is_ddmmyy,
+    luhn_check_digit,
+    mod11_check_digit,
+)
+from mailproc.privacy.kinds import KIND_ADDRESS, KIND_DOB, KIND_NAME, KIND_PHONE, KIND_POSTCODE
+from mailproc.privacy.normalise import View, normalise
+
 __all__ = [
+    "KIND_ADDRESS",
     "KIND_CHI",
     "KIND_CHI_LIKE",
+    "KIND_DOB",
+    "KIND_NAME",
     "KIND_NHS",
+    "KIND_PHONE",
+    "KIND_POSTCODE",
     "CompiledPatterns",
     "ExtraPattern",
     "Finding",
     "classify_number",
     "compile_patterns",
+    "describe_kinds",
     "find_pid",
     "is_ddmmyy",
     "luhn_check_digit",
@@ -40,9 +63,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-KIND_CHI = "chi"
-KIND_CHI_LIKE = "chi-like"
-KIND_NHS = "nhs"
+_NON_DIGIT = re.compile(r"[^0-9]")
+_DIGITS = re.compile(r"[0-9]+")
+# An NHS number (no date inside it) is written whole or 3-3-4; the other groupings are the
+# ways people split a CHI's date, and on a number without one they mostly catch tables.
+NHS_GROUPINGS = ((10,), (3, 3, 4))
 
 
 @dataclass(frozen=True)
@@ -69,41 +94,14 @@ class CompiledPatterns:
     patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
-# People type the groups apart with spaces or hyphens; text converted from HTML or word
-# processors brings no-break spaces and Unicode hyphens/dashes, which must not hide a number.
-_SEP = "[ \u00a0\u202f\\-\u2010\u2011\u2013]"
-
-# The spellings: 3-3-4, 2-2-2-4 (a CHI written as its date, DD MM YY, then the rest), 6-4
-# and contiguous. The alternatives cannot both match at one position (their first
-# separators sit at different offsets), and a span can never contain the start of
-# another candidate, so a plain non-overlapping scan sees every candidate. The lookarounds
-# keep the 10 digits from being a slice of a longer digit run (12-digit numbers,
-# 11-digit phones such as 07700900123 or 0131 242 1000, where "131 242 1000" follows a 0).
-# The pattern opens with the first digit and only then looks back ("not two digits in a
-# row here"): a leading character class lets the regex engine skip text without digits
-# quickly, about ten times faster on ordinary prose than a leading lookbehind.
-_CANDIDATE = re.compile(
-    rf"[0-9](?<![0-9]{{2}})"
-    rf"(?:[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"
-    rf"|[0-9]{_SEP}[0-9]{{2}}{_SEP}[0-9]{{2}}{_SEP}[0-9]{{4}}"
-    rf"|[0-9]{{5}}{_SEP}[0-9]{{4}}"
-    rf"|[0-9]{{9}})(?![0-9])"
-)
-
-# A "+" country code just before the candidate ("+44 131 242 1000", "(+44) …",
-# "+44 (0)131 …") makes the digits part of a longer international phone number. The "00"
-# dialling form is deliberately not recognised: "Bed 0012 <CHI>" must not hide a CHI.
-_DIAL_PREFIX = re.compile(r"\+[0-9]{1,3}\)?[ \u00a0.\-]?(?:\(0\)[ \u00a0.\-]?)?\Z")
-_DIAL_PREFIX_LOOKBACK = 12
-
-_NON_DIGIT = re.compile(r"[^0-9]")
-
-# Index 1 (February) allows 29; whether the 29th exists is decided by `is_ddmmyy`.
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
 # When spans of different kinds overlap they are merged into one; the label of the merged
 # span is the most sensitive kind present. Extra patterns rank after these, in config order.
-_BUILTIN_RANK = {KIND_CHI: 0, KIND_CHI_LIKE: 1, KIND_NHS: 2}
+_BUILTIN_RANK = {
+    kind: rank
+    for rank, kind in enumerate(
+        (KIND_CHI, KIND_CHI_LIKE, KIND_NHS, KIND_DOB, KIND_PHONE, KIND_POSTCODE, KIND_ADDRESS, KIND_NAME)
+    )
+}
 
 _LABELS = {
     KIND_CHI: "[CHI removed]",
@@ -111,87 +109,46 @@ _LABELS = {
     # CHI, and the label should not suggest it was harmless.
     KIND_CHI_LIKE: "[CHI removed]",
     KIND_NHS: "[NHS number removed]",
+    KIND_DOB: "[date of birth removed]",
+    KIND_PHONE: "[phone number removed]",
+    KIND_POSTCODE: "[postcode removed]",
+    KIND_ADDRESS: "[address removed]",
+    KIND_NAME: "[name removed]",
 }
 
+# How a warning or heading names each kind, in the order of `_BUILTIN_RANK`.
+_DESCRIPTIONS = {
+    KIND_CHI: "CHI numbers",
+    KIND_CHI_LIKE: "CHI numbers",
+    KIND_NHS: "NHS numbers",
+    KIND_DOB: "dates of birth",
+    KIND_PHONE: "phone numbers",
+    KIND_POSTCODE: "postcodes",
+    KIND_ADDRESS: "street addresses",
+    KIND_NAME: "titled names",
+}
 
-def _is_ascii_digits(value: str, length: int) -> bool:
-    return len(value) == length and value.isascii() and value.isdigit()
+_NEVER_KEPT = frozenset((KIND_CHI, KIND_CHI_LIKE, KIND_NHS))
 
-
-def is_ddmmyy(six: str) -> bool:
-    """Return True if `six` is a valid DDMMYY date in some century.
-
-    The century is unknown, so 29 February is accepted whenever YY is divisible by 4,
-    including 00 (2000 was a leap year; being permissive errs towards redaction).
-    """
-    if not _is_ascii_digits(six, 6):
-        return False
-    day, month, year = int(six[0:2]), int(six[2:4]), int(six[4:6])
-    if not 1 <= month <= 12:
-        return False
-    if month == 2 and day == 29:
-        return year % 4 == 0
-    return 1 <= day <= _DAYS_IN_MONTH[month - 1]
-
-
-def mod11_check_digit(first_nine: str) -> int | None:
-    """Return the modulus-11 check digit for nine digits, or None if none exists.
-
-    Weights 10..2 over the nine digits; check = 11 - (sum mod 11), where 11 means 0 and
-    10 means that no number is issued with these nine digits. Used by CHI and NHS numbers.
-    """
-    if not _is_ascii_digits(first_nine, 9):
-        raise ValueError("expected exactly nine ASCII digits")
-    weights = range(10, 1, -1)
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, weights, strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    return None if check == 10 else check
-
-
-def luhn_check_digit(first_nine: str) -> int:
-    """Return the modulus-10 check digit that new CHI numbers may carry.
-
-    Our reading of the modulus-10 scheme NHS Scotland introduced (from late 2025/2026) for
-    dates whose modulus-11 numbers are used up: it is the Luhn algorithm (ISO/IEC 7812-1,
-    "double-add-double") over the whole ten-digit number. Counting from the rightmost of the
-    nine digits, every other digit is doubled (9 subtracted when the result exceeds 9); the
-    check digit brings the total to a multiple of 10. This agrees with Public Health
-    Scotland's published `chi_check` behaviour.
-    """
-    if not _is_ascii_digits(first_nine, 9):
-        raise ValueError("expected exactly nine ASCII digits")
-    total = 0
-    for position, char in enumerate(reversed(first_nine)):
-        value = int(char)
-        if position % 2 == 0:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return (10 - total % 10) % 10
-
-
-def classify_number(digits: str) -> str | None:
-    """Classify ten contiguous digits as "chi", "chi-like", "nhs", or None (not PID).
-
-    A valid DDMMYY prefix makes the number a CHI candidate: "chi" if either check digit
-    scheme matches, else "chi-like" (reported anyway: fail safe). Without a date prefix it
-    is an NHS number only if the modulus-11 check matches.
-    """
-    if not _is_ascii_digits(digits, 10):
-        return None
-    check = int(digits[9])
-    passes_mod11 = mod11_check_digit(digits[:9]) == check
-    if is_ddmmyy(digits[:6]):
-        if passes_mod11 or luhn_check_digit(digits[:9]) == check:
-            return KIND_CHI
-        return KIND_CHI_LIKE
-    return KIND_NHS if passes_mod11 else None
+_FINDERS = (
+    kinds.find_dates_of_birth,
+    kinds.find_phones,
+    kinds.find_postcodes,
+    kinds.find_addresses,
+    kinds.find_names,
+)
 
 
 def redaction_label(kind: str) -> str:
     """Return the placeholder that replaces a span of this kind, e.g. "[CHI removed]"."""
     return _LABELS.get(kind, f"[{kind} removed]")
+
+
+def describe_kinds(found: Iterable[str]) -> list[str]:
+    """Plain-English names of the kinds in `found`, most sensitive first, each once
+    ("CHI numbers", "dates of birth", …); an extra pattern is named by its configured name."""
+    ranked = sorted(set(found), key=lambda kind: (_BUILTIN_RANK.get(kind, len(_BUILTIN_RANK)), kind))
+    return list(dict.fromkeys(_DESCRIPTIONS.get(kind, kind) for kind in ranked))
 
 
 def compile_patterns(extra: Sequence[ExtraPattern]) -> CompiledPatterns:
@@ -229,26 +186,38 @@ def _as_compiled(extra: Sequence[ExtraPattern] | CompiledPatterns) -> CompiledPa
     return _compile_cached(tuple(extra))
 
 
-def _follows_dial_prefix(text: str, start: int) -> bool:
-    window = text[max(0, start - _DIAL_PREFIX_LOOKBACK) : start]
-    return _DIAL_PREFIX.search(window) is not None
-
-
-def _builtin_findings(text: str) -> Iterable[tuple[int, Finding]]:
-    for match in _CANDIDATE.finditer(text):
-        if _follows_dial_prefix(text, match.start()):
+def _number_findings(view: str) -> Iterable[tuple[str, int, int]]:
+    for match in CANDIDATE.finditer(view):
+        if follows_dial_prefix(view, match.start()):
             continue
         kind = classify_number(_NON_DIGIT.sub("", match.group()))
+        if kind == KIND_NHS and tuple(map(len, _DIGITS.findall(match.group()))) not in NHS_GROUPINGS:
+            continue  # "2025-10  2025-11" in a table is no NHS number; NHS numbers are 3-3-4
         if kind is not None:
-            yield _BUILTIN_RANK[kind], Finding(kind, match.start(), match.end())
+            yield kind, match.start(), match.end()
 
 
-def _extra_findings(text: str, compiled: CompiledPatterns) -> Iterable[tuple[int, Finding]]:
+def _builtin_findings(view: View) -> Iterable[tuple[int, Finding]]:
+    """Every built-in kind, found in the normalised view and mapped back to the original."""
+    spans = [*_number_findings(view.text)]
+    for finder in _FINDERS:
+        spans.extend(finder(view.text))
+    for kind, start, end in spans:
+        begin, finish = view.original_span(start, end)
+        yield _BUILTIN_RANK[kind], Finding(kind, begin, finish)
+
+
+def _extra_findings(text: str, view: View, compiled: CompiledPatterns) -> Iterable[tuple[int, Finding]]:
+    """Configured patterns, on the original (as configured) and on the view (hidden spellings)."""
     for index, (name, regex) in enumerate(compiled.patterns):
         rank = len(_BUILTIN_RANK) + index
         for match in regex.finditer(text):
             if match.end() > match.start():
                 yield rank, Finding(name, match.start(), match.end())
+        for match in regex.finditer(view.text):
+            if match.end() > match.start():
+                begin, finish = view.original_span(match.start(), match.end())
+                yield rank, Finding(name, begin, finish)
 
 
 def _merge(ranked: Iterable[tuple[int, Finding]]) -> list[Finding]:
@@ -265,30 +234,70 @@ def _merge(ranked: Iterable[tuple[int, Finding]]) -> list[Finding]:
     return [finding for _, finding in merged]
 
 
-def find_pid(text: str, extra: Sequence[ExtraPattern] | CompiledPatterns = ()) -> list[Finding]:
+def find_pid(
+    text: str, extra: Sequence[ExtraPattern] | CompiledPatterns = (), *, keep: Sequence[str] = ()
+) -> list[Finding]:
     """Return the patient identifiers in `text`, sorted by position and non-overlapping.
 
-    Built-in kinds are "chi", "chi-like" and "nhs"; each extra pattern reports its own name.
+    Detection runs on the normalised view (`normalise`), so a number split by a line break,
+    a dash, a zero-width space or HTML tags is found; each span covers exactly the original
+    characters. Built-in kinds: "chi", "chi-like", "nhs", "dob", "phone", "postcode",
+    "address", "name"; each extra pattern reports its own name. `keep` lists public phrases
+    (the group's members as configured, "Dr A Example") whose names and details stay; it
+    never keeps a CHI or NHS number.
     Raises ValueError (naming the pattern) if an extra pattern's regex is invalid.
     """
     compiled = _as_compiled(extra)
-    findings = _merge([*_builtin_findings(text), *_extra_findings(text, compiled)])
+    view = normalise(text)
+    ranked = [*_builtin_findings(view), *_extra_findings(text, view, compiled)]
+    if view.had_invisible:
+        ranked.extend(_builtin_findings(normalise(text, invisible_separates=True)))
+    findings = _merge(ranked)
+    if keep and findings:
+        findings = _without_kept(text, findings, keep)
     if findings:
         counts = Counter(finding.kind for finding in findings)
         log.debug("patient identifiers found: %s", dict(sorted(counts.items())))
     return findings
 
 
-def redact(text: str, extra: Sequence[ExtraPattern] | CompiledPatterns = ()) -> str:
+def _without_kept(text: str, findings: list[Finding], keep: Sequence[str]) -> list[Finding]:
+    kept: list[tuple[int, int]] = []
+    for phrase in filter(None, keep):
+        start = text.find(phrase)
+        while start >= 0:
+            kept.append((start, start + len(phrase)))
+            start = text.find(phrase, start + 1)
+    return [
+        f for f in findings
+        if f.kind in _NEVER_KEPT or not any(a <= f.start and f.end <= b for a, b in kept)
+    ]  # fmt: skip
+
+
+def redact(
+    text: str, extra: Sequence[ExtraPattern] | CompiledPatterns = (), *, keep: Sequence[str] = ()
+) -> str:
     """Return `text` with every identifier span replaced whole by its label.
 
     For example "CHI: 010101 1237" becomes "CHI: [CHI removed]"; nothing is partially masked.
     """
     pieces: list[str] = []
     position = 0
-    for finding in find_pid(text, extra):
+    for finding in find_pid(text, extra, keep=keep):
         pieces.append(text[position : finding.start])
         pieces.append(redaction_label(finding.kind))
         position = finding.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def redact_strings(value: object, extra: Sequence[ExtraPattern] | CompiledPatterns = ()) -> object:
+    """`value` with every string in it redacted, through dicts, lists and tuples (for output
+    built from stored data, such as `issues show --json`)."""
+    if isinstance(value, str):
+        return redact(value, extra)
+    if isinstance(value, dict):
+        return {key: redact_strings(item, extra) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_strings(item, extra) for item in value)
+    return value

@@ -6,6 +6,7 @@ Findings keep kind and position only; the number itself is never copied or logge
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlalchemy.orm import Session
 
@@ -23,8 +24,11 @@ def scan_message(app: App, session: Session, row: Message, msg: Inbound) -> int:
     parts = [("subject", msg.subject), ("text", msg.text)]
     parts += [(f"attachment:{i}", a.filename) for i, a in enumerate(msg.attachments)]
     count = 0
+    sender = _words(msg.from_name)
     for part, text in parts:
         for finding in detector.find_pid(text, extra):
+            if finding.kind == detector.KIND_NAME and _is_sender(text[finding.start : finding.end], sender):
+                continue  # the sender signing "Dr Jane Smith" names no patient
             session.add(
                 PidFinding(
                     message_id=row.id, part=part, kind=finding.kind,
@@ -37,3 +41,18 @@ def scan_message(app: App, session: Session, row: Message, msg: Inbound) -> int:
     if count:
         log.info("message %s: %d possible patient identifier(s) found", row.id, count)
     return count
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def _is_sender(name: str, sender: list[str]) -> bool:
+    """Whether every word of `name` is a word (or an initial) of the sender's display name."""
+    words = _words(name)
+    return bool(words and sender) and all(
+        word in sender or (len(word) == 1 and any(s.startswith(word) for s in sender)) for word in words
+    )

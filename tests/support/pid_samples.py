@@ -10,7 +10,9 @@ inherit a bug from the code under test.
 from __future__ import annotations
 
 import random
+import re
 import string
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -143,6 +145,29 @@ SPACINGS: dict[str, Callable[[str], str]] = {
     "6-4 hyphen": lambda d: f"{d[:6]}-{d[6:]}",
     "2-2-2-4 spaces": lambda d: f"{d[:2]} {d[2:4]} {d[4:6]} {d[6:]}",
     "2-2-2-4 hyphens": lambda d: f"{d[:2]}-{d[2:4]}-{d[4:6]}-{d[6:]}",
+    # The classes of issue 11: how mail clients and people really write the number.
+    "4-2-4 spaces": lambda d: f"{d[:4]} {d[4:6]} {d[6:]}",
+    "3-2-2-3 spaces": lambda d: f"{d[:3]} {d[3:5]} {d[5:7]} {d[7:]}",
+    "6-4 line break": lambda d: f"{d[:6]}\n{d[6:]}",
+    "6-4 CRLF": lambda d: f"{d[:6]}\r\n{d[6:]}",
+    "3-3-4 flowed": lambda d: f"{d[:3]} {d[3:6]} \r\n{d[6:]}",
+    "6-4 en dash spaced": lambda d: f"{d[:6]} \u2013 {d[6:]}",
+    "6-4 en dash": lambda d: f"{d[:6]}\u2013{d[6:]}",
+    "6-4 em dash spaced": lambda d: f"{d[:6]} \u2014 {d[6:]}",
+    "3-3-4 em dash": lambda d: f"{d[:3]}\u2014{d[3:6]}\u2014{d[6:]}",
+    "date dotted": lambda d: f"{d[:2]}.{d[2:4]}.{d[4:6]} {d[6:]}",
+    "date slashed": lambda d: f"{d[:2]}/{d[2:4]}/{d[4:6]}/{d[6:]}",
+    "6-4 two spaces": lambda d: f"{d[:6]}  {d[6:]}",
+    "6-4 tab": lambda d: f"{d[:6]}\t{d[6:]}",
+    "3-3-4 minus sign": lambda d: f"{d[:3]}\u2212{d[3:6]}\u2212{d[6:]}",
+    "6-4 underscore": lambda d: f"{d[:6]}_{d[6:]}",
+    "zero-width space": lambda d: f"{d[:4]}\u200b{d[4:]}",
+    "6-4 soft hyphen": lambda d: f"{d[:6]}\u00ad{d[6:]}",
+    "word joiner and ZWJ": lambda d: f"{d[:3]}\u2060{d[3:7]}\u200d{d[7:]}",
+    "full-width": lambda d: "".join(chr(0xFF10 + int(c)) for c in d),
+    "html br": lambda d: f"{d[:6]}<br>{d[6:]}",
+    "html cells": lambda d: f"{d[:6]}</td><td>{d[6:]}",
+    "no-break space": lambda d: f"{d[:6]}\u00a0{d[6:]}",
 }
 
 CONTEXTS: tuple[str, ...] = (
@@ -154,7 +179,7 @@ CONTEXTS: tuple[str, ...] = (
     "Re: delayed results for {n}",
     "NHS No: {n}\nPlease advise by 28 November.",
     "Dear colleague,\n\nthe referral for {n} was rejected twice by the portal.",
-    "<tr><td>Mrs A</td><td>{n}</td></tr>",
+    "<tr><td>Ward 4B</td><td>{n}</td></tr>",
     "chi={n};ward=4B",
     "Hi all,\nI am writing about the patient below.\nCHI - {n}",
     "[{n}] pharmacy query about 'weekly' dosing",
@@ -168,12 +193,22 @@ POSITIVE_KINDS: dict[str, tuple[str, Callable[[random.Random], str]]] = {
 }
 
 
+def nhs_grouped(spell: Callable[[str], str]) -> bool:
+    """Whether a spelling writes an NHS number the way they are written: whole or 3-3-4
+    (invisible characters join, everything else separates)."""
+    shown = "".join(c for c in spell("0123456789") if c.isdigit() or unicodedata.category(c) != "Cf")
+    groups = tuple(len(run) for run in re.findall(r"\d+", shown))
+    return groups in ((10,), (3, 3, 4))
+
+
 def positives(seed: int = DEFAULT_SEED) -> list[Sample]:
-    """Every kind in every spelling in every context: 4 x 5 x 12 = 240 samples."""
+    """Every kind in every spelling in every context (NHS numbers only whole or 3-3-4)."""
     rng = random.Random(seed)
     samples: list[Sample] = []
     for label, (kind, make) in POSITIVE_KINDS.items():
         for spacing, spell in SPACINGS.items():
+            if kind == "nhs" and not nhs_grouped(spell):
+                continue  # NHS numbers are not written split by a date: see the detector
             for index, context in enumerate(CONTEXTS):
                 spelled = spell(make(rng))
                 category = f"{label}/{spacing}/context-{index}"
@@ -181,10 +216,8 @@ def positives(seed: int = DEFAULT_SEED) -> list[Sample]:
     return samples
 
 
-# --- negatives ---------------------------------------------------------------------------------
-
-
-def _phone_formats(rng: random.Random) -> dict[str, str]:
+def phone_formats(rng: random.Random) -> dict[str, str]:
+    """UK phone numbers as people write them (positives of kind "phone")."""
     d = partial(_digits, rng)
     return {
         "phone 5-6": f"01{d(3)} {d(6)}",
@@ -203,11 +236,21 @@ def _phone_formats(rng: random.Random) -> dict[str, str]:
     }
 
 
+# --- negatives ---------------------------------------------------------------------------------
+
+
+def _date_prefix_no_trunk(rng: random.Random) -> str:
+    # An 11-digit number opening with 0 is a UK phone number, so these start at day 10.
+    while True:
+        six = _random_ddmmyy(rng)
+        if six[0] != "0":
+            return six
+
+
 def _other_formats(rng: random.Random) -> dict[str, str]:
     d = partial(_digits, rng)
     day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2000, 2030)
     hour, minute = rng.randint(0, 23), rng.randint(0, 59)
-    letters = string.ascii_uppercase
     return {
         "date iso": f"{year}-{month:02d}-{day:02d}",
         "date uk": f"{day:02d}/{month:02d}/{year}",
@@ -222,12 +265,10 @@ def _other_formats(rng: random.Random) -> dict[str, str]:
         "money millions": f"£{rng.randint(1, 99)},{d(3)},{d(3)}.{d(2)}",
         "8 digits": d(8),
         "sort code and account": f"{d(2)}-{d(2)}-{d(2)} {d(8)}",
-        "postcode": f"{rng.choice(letters)}{rng.choice(letters)}{rng.randint(1, 99)} "
-        f"{rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}",
         "9 digits": d(9),
         "9 digits 3-3-3": f"{d(3)} {d(3)} {d(3)}",
-        "11 digits date-prefixed": _random_ddmmyy(rng) + d(5),
-        "11 digits 6-5": f"{_random_ddmmyy(rng)} {d(5)}",
+        "11 digits date-prefixed": _date_prefix_no_trunk(rng) + d(5),
+        "11 digits 6-5": f"{_date_prefix_no_trunk(rng)} {d(5)}",
         "11 digits 3-3-5": f"{d(3)}-{d(3)}-{d(5)}",
         "12 digits date-prefixed": _random_ddmmyy(rng) + d(6),
         "12 digits 4-4-4": f"{d(4)} {d(4)} {d(4)}",
@@ -245,11 +286,12 @@ NEGATIVE_CONTEXTS: tuple[str, ...] = (
 
 
 def negatives(seed: int = DEFAULT_SEED) -> list[Sample]:
-    """Look-alikes that must not be reported: 40 formats x 5 rounds, plus mixed sentences."""
+    """Look-alikes of CHI and NHS numbers that must not be reported: 51 formats x 5 rounds,
+    plus mixed sentences. (Phone numbers and postcodes are identifiers now: see pid_kinds.)"""
     rng = random.Random(seed + 1)
     samples: list[Sample] = []
     for _ in range(5):
-        formats = {**_phone_formats(rng), **_other_formats(rng)}
+        formats = _other_formats(rng)
         for spacing, spell in SPACINGS.items():
             formats[f"invalid 10 digits {spacing}"] = spell(invalid_ten(rng))
         for category, value in formats.items():
@@ -261,10 +303,9 @@ def negatives(seed: int = DEFAULT_SEED) -> list[Sample]:
 
 def _mixed_negatives(rng: random.Random) -> Iterator[str]:
     for _ in range(15):
-        phones = _phone_formats(rng)
         other = _other_formats(rng)
         yield (
             f"Meeting on {other['date uk']} at {other['time']} about "
             f"{other['reference']}; budget {other['money']}. Call "
-            f"{rng.choice(list(phones.values()))} or {rng.choice(list(phones.values()))}."
+            f"extension {rng.randint(2000, 6999)} or page {rng.randint(100, 999)}."
         )

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from mailproc.config import Settings
 from mailproc.outbound.catalogue.values import GroupView, IssueRef, IssueView, MessageView
-from mailproc.store.models import Attachment, Issue, Message
+from mailproc.privacy import detector
+from mailproc.store.models import Attachment, Issue, Message, PidFinding
 
 SUMMARY_LINES = 40  # of a message's text in a triage request or update
 
@@ -42,11 +43,21 @@ def issue_view(session: Session, issue: Issue) -> IssueView:
         source_kind=issue.source_kind or "",
         due_date=issue.due_date,
         pid_detected=bool(issue.pid_detected),
+        pid_kinds=_pid_kinds(session, issue) if issue.pid_detected else (),
         first_message_id=first.message_id if first else None,
         as_submitted=(first.visible_text or first.text) if first else None,
         title=issue.title or "",
         public_summary=issue.public_summary or "",
     )
+
+
+def _pid_kinds(session: Session, issue: Issue) -> tuple[str, ...]:
+    found = session.scalars(
+        select(PidFinding.kind).join(Message, PidFinding.message_id == Message.id).where(
+            Message.issue_id == issue.id
+        )
+    )
+    return tuple(detector.describe_kinds(found))
 
 
 def issue_ref(issue: Issue) -> IssueRef:

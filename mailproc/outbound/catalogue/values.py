@@ -48,6 +48,9 @@ class IssueView:
     source_kind: str = ""
     due_date: date | None = None
     pid_detected: bool = False
+    # What kinds of identifier were seen, in words ("CHI numbers", "dates of birth"), most
+    # sensitive first: the acknowledgement names them. Never the values.
+    pid_kinds: tuple[str, ...] = ()
     # The first inbound message: its Message-ID roots the issue's thread, and its text is
     # what delegation and escalation emails quote (None when the issue has no message).
     first_message_id: str | None = None
