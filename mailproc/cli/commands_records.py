@@ -210,15 +210,19 @@ def register_site() -> None:
 
 @register_site.command("build")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--with-report", is_flag=True, help="Also write the governance report (all issues) as report.html."
+)
 @click.pass_obj
-def register_build(obj: Context, directory: Path) -> None:
-    """Write the register into DIRECTORY, replacing an earlier build."""
+def register_build(obj: Context, directory: Path, with_report: bool) -> None:
+    """Bring the register in DIRECTORY up to date: only pages that changed are rewritten."""
     from mailproc.governance.register import build_register
 
     app = obj.app()
     with obj.progress("Building the register") as on_progress:
-        built = build_register(app, directory, on_progress=on_progress)
+        built = build_register(app, directory, on_progress=on_progress, with_report=with_report)
     click.echo(built.line())
+    click.echo(built.changes())
 
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
