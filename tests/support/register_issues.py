@@ -47,7 +47,16 @@ def publish_many(app: App, count: int, prefix: str = "IFG") -> list[str]:
             session.add(issue)
             session.flush()
             add_event(session, issue, issue.submitter_email, "email", "submitted", at)
-            add_event(session, issue, ADMIN, "cli", "command", at + timedelta(days=1), keyword="ACCEPT", args=[issue.area])
+            add_event(
+                session,
+                issue,
+                ADMIN,
+                "cli",
+                "command",
+                at + timedelta(days=1),
+                keyword="ACCEPT",
+                args=[issue.area],
+            )
             references.append(reference)
     return references
 
