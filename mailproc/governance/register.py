@@ -34,9 +34,10 @@ from mailproc.store.models import Event, Issue, Meeting
 from mailproc.vocabulary import IssueStatus
 
 MARKER = register_files.MARKER
-# Written by every build, referenced relatively (the site works from a file share).
+# Written by every build, referenced relatively (the site works from a file share). The
+# stylesheet is inline in every page instead: axe-core and some browsers refuse to read a
+# linked stylesheet's rules from file:// URLs.
 SCRIPT = "register.js"
-STYLESHEET = "register.css"
 REPORT = "report.html"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # DELEGATE's due date among its arguments
@@ -131,7 +132,6 @@ def build_register(
     site.render(Path("issues.html"), "issues.html.j2", "", {"issues": issues})
     site.render(Path("meetings.html"), "meetings.html.j2", "", {"meetings": meetings})
     site.static(SCRIPT)
-    site.static(STYLESHEET)
     if with_report:
         site.files[PurePosixPath(REPORT)] = reports.render_html(app, reports.build_report(app)).encode()
     published = {view.reference: view.page for view in issues}
@@ -168,7 +168,7 @@ class _Site:
         self.render(path.relative_to(self.out_dir), template, root, values)
 
     def static(self, name: str) -> None:
-        """A file shipped as is (the script, the stylesheet): no data, so no redaction."""
+        """A file shipped as is (the script): no data, so no redaction."""
         source = self.app.renderer.env.loader
         assert source is not None
         text, _, _ = source.get_source(self.app.renderer.env, f"register/{name}")
