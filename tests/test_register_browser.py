@@ -70,10 +70,10 @@ def test_index_and_issue_page_are_landmarked_clean_and_pass_axe(
             assert page.get_by_role("heading", level=1).count() == 1, name
             assert page.locator("table caption").count() == page.locator("table").count(), name
             assert page.locator("html").get_attribute("lang") == "en-GB"
-            page.keyboard.press("Tab")  # the first stop is the skip link
-            assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
             _axe(page)
             screenshot(page, "register-" + name.replace("/", "-").removesuffix(".html"))
+            page.keyboard.press("Tab")  # the first stop is the skip link
+            assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
         _clean(log)
     with open_page(browser, root / "index.html") as (page, log):
         page.get_by_role("link", name="The latest governance report").click()  # --with-report linked it
@@ -95,6 +95,7 @@ def test_issues_table_sorts_by_keyboard_and_filters(site: tuple[Path, list[str]]
         assert reference.get_attribute("aria-sort") == "ascending"
         assert page.locator("#issues th[aria-sort]").count() == 1  # Received is no longer sorted
         assert _column(page, 1) == refs
+        assert page.locator("#issues caption").inner_text().endswith("sorted by Reference, ascending")
         page.keyboard.press("Enter")  # the button keeps the focus: Enter again reverses
         assert (reference.get_attribute("aria-sort"), _column(page, 1)) == ("descending", refs[::-1])
         page.get_by_role("button", name="Interface area").press("Enter")

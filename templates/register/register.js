@@ -32,6 +32,10 @@
     var fragment = document.createDocumentFragment();
     rows.forEach(function (row) { fragment.appendChild(row); });
     body.appendChild(fragment);
+    if (table.caption) {
+      table.caption.textContent = "Published issues: " + rows.length + ", sorted by " +
+        th.textContent.trim() + ", " + direction;
+    }
   }
 
   headings.forEach(function (th, column) {
