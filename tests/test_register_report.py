@@ -299,8 +299,18 @@ def test_cli_register_build_and_report(tmp_path: Path) -> None:
     assert 'published under "Discharge letters reach practices late"' in published
     site = tmp_path / "site"
     built = ws.cli("register", "build", str(site))
-    assert built.stdout.splitlines()[0] == f"register: 4 pages for 1 issues in {site}"
-    assert (site / "issues.html").is_file()
+    assert built.stdout.splitlines() == [
+        f"register: 4 pages for 1 issues in {site}",
+        "5 file(s) written, 0 removed, the rest unchanged",  # and register.js
+    ]
+    assert (site / "issues.html").is_file() and not (site / "report.html").exists()
+    again = ws.cli("register", "build", str(site), "--with-report").stdout.splitlines()
+    # The report is new, and the four pages gain the link to it; register.js is unchanged.
+    assert again[1] == "5 file(s) written, 0 removed, the rest unchanged"
+    assert "governance report" in (site / "report.html").read_text()
+    assert '<a href="../report.html">Governance report</a>' in (site / "issues" / f"{ref}.html").read_text()
+    dropped = ws.cli("register", "build", str(site)).stdout.splitlines()
+    assert dropped[1] == "4 file(s) written, 1 removed, the rest unchanged"
     out = tmp_path / "report.csv"
     shown = ws.cli("report", "--from", "2026-01-01")
     assert "By interface area" in shown.stdout and "discharge" in shown.stdout
