@@ -18,7 +18,7 @@ import pytest
 from mailproc.governance.register import build_register
 from mailproc.store import db
 from tests.support.browser import PageLog, audit, describe, open_page, screenshot
-from tests.support.register_issues import AREAS, STATUSES, publish_many
+from tests.support.register_issues import AREAS, STATUSES, meeting_with, publish_many
 from tests.support.workspace import make_workspace
 
 COUNT = 24
@@ -27,6 +27,7 @@ HEADINGS = ["Reference", "Received", "Interface area", "Status", "Summary", "Out
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
+    """A register of COUNT published issues, a meeting with three of them, and the report."""
     root = tmp_path_factory.mktemp("register")
     with pytest.MonkeyPatch.context() as patch:  # the autouse secret fixture is per test
         from tests.support.workspace import SECRET
@@ -35,8 +36,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[
         app = make_workspace(root / "ws").app()
         db.ensure_schema(app.engine)
         refs = publish_many(app, COUNT)
+        meeting = meeting_with(app, refs[:3])
         build_register(app, root / "site", with_report=True)
         app.engine.dispose()
+    assert (root / "site" / "meetings" / f"{meeting}.html").is_file()
     yield root / "site", refs
 
 
@@ -63,7 +66,8 @@ def test_index_and_issue_page_are_landmarked_clean_and_pass_axe(
     site: tuple[Path, list[str]], browser: Any
 ) -> None:
     root, refs = site
-    for name in ("index.html", f"issues/{refs[5]}.html", "meetings.html"):
+    meeting = next((root / "meetings").glob("*.html")).relative_to(root).as_posix()
+    for name in ("index.html", f"issues/{refs[5]}.html", "meetings.html", meeting):
         with open_page(browser, root / name) as (page, log):
             for landmark in ("banner", "navigation", "main", "contentinfo"):
                 assert page.get_by_role(landmark).count() == 1, (name, landmark)

@@ -169,9 +169,10 @@ class _Site:
 
     def static(self, name: str) -> None:
         """A file shipped as is (the script): no data, so no redaction."""
-        source = self.app.renderer.env.loader
-        assert source is not None
-        text, _, _ = source.get_source(self.app.renderer.env, f"register/{name}")
+        env = self.app.renderer.env
+        if env.loader is None:  # the Renderer always gives one; this keeps mypy honest
+            raise RenderError(f"no template folder to read register/{name} from")
+        text, _, _ = env.loader.get_source(env, f"register/{name}")
         self.files[PurePosixPath(name)] = text.encode("utf-8")
 
 

@@ -7,13 +7,14 @@ triage leaves them: an issue row, its `submitted` and command events, a public s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from mailproc.app import App
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event, allocate
+from mailproc.store.meetings import MeetingDetails, add_item, create_meeting, schedule_issue
 from mailproc.store.models import Issue
 from mailproc.vocabulary import IssueStatus
 
@@ -72,3 +73,16 @@ def unpublish(app: App, reference: str) -> None:
     with transaction(app.factory) as session:
         issue = session.scalars(select(Issue).where(Issue.reference == reference)).one()
         issue.public_summary = None
+
+
+def meeting_with(app: App, references: list[str], day: date = date(2026, 2, 4)) -> int:
+    """A planned meeting with these issues on its agenda and one item that is not an issue."""
+    now = START + timedelta(days=20)
+    details = MeetingDetails(time=time(14, 0), length_minutes=90, location="Room 2, Main Building")
+    with transaction(app.factory) as session:
+        meeting = create_meeting(session, day, "Discharge", details, now)
+        for reference in references:
+            issue = session.scalars(select(Issue).where(Issue.reference == reference)).one()
+            schedule_issue(session, issue, meeting, now)
+        add_item(session, meeting, "Review of the terms of reference", now)
+        return meeting.id
