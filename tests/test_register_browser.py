@@ -89,6 +89,8 @@ def test_index_and_issue_page_are_landmarked_clean_and_pass_axe(
 def test_issues_table_sorts_by_keyboard_and_filters(site: tuple[Path, list[str]], browser: Any) -> None:
     root, refs = site
     with open_page(browser, root / "issues.html") as (page, log):
+        current = page.get_by_role("navigation").locator("[aria-current=page]")
+        assert current.inner_text() == "Issues"
         headings = [t.strip() for t in page.locator("#issues thead th").all_inner_texts()]
         assert headings == HEADINGS
         assert _column(page, 1) == refs[::-1]  # newest first, as built
