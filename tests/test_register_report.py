@@ -176,7 +176,9 @@ def test_register_escapes_html_and_hides_people_bodies_and_notes(
         assert shown in index, shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (site / "issues.html").read_text()
     for path, content in _site_files(site):
-        assert "<script" not in content, path
+        # The register's own script, by a relative link, is the only script a page may carry.
+        own = content.replace('<script src="register.js"></script>', "")
+        assert "<script" not in own, path
         for secret in (
             "a.example@",
             "b.pharmacist@",
@@ -298,8 +300,19 @@ def test_cli_register_build_and_report(tmp_path: Path) -> None:
     assert 'published under "Discharge letters reach practices late"' in published
     site = tmp_path / "site"
     built = ws.cli("register", "build", str(site))
-    assert built.stdout.strip() == f"register: 6 pages for 1 issues in {site}"
-    assert (site / "issues.html").is_file()
+    assert built.stdout.splitlines() == [
+        f"register: 6 pages for 1 issues in {site}",
+        "7 file(s) written, 0 removed, the rest unchanged",  # and register.js
+    ]
+    assert (site / "issues.html").is_file() and not (site / "reports" / "latest.html").exists()
+    again = ws.cli("register", "build", str(site), "--with-report").stdout.splitlines()
+    # The report is new, and the six pages gain the link to it; register.js is unchanged.
+    assert again[1] == "7 file(s) written, 0 removed, the rest unchanged"
+    assert "governance report" in (site / "reports" / "latest.html").read_text()
+    issue_page = (site / "issues" / f"{ref}.html").read_text()
+    assert '<a href="../reports/latest.html">Governance report</a>' in issue_page
+    dropped = ws.cli("register", "build", str(site)).stdout.splitlines()
+    assert dropped[1] == "6 file(s) written, 1 removed, the rest unchanged"
     out = tmp_path / "report.csv"
     shown = ws.cli("report", "--from", "2026-01-01")
     assert "By interface area" in shown.stdout and "discharge" in shown.stdout

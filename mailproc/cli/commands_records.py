@@ -217,18 +217,21 @@ def register_site() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--report",
+    "--with-report",
+    "report",
     is_flag=True,
-    help="Also write the governance report (reports/latest.html), linked from About.",
+    help="Also write the governance report of all issues (reports/latest.html), linked from every page.",
 )
 @click.pass_obj
 def register_build(obj: Context, directory: Path, report: bool) -> None:
-    """Write the register into DIRECTORY, replacing an earlier build."""
+    """Bring the register in DIRECTORY up to date: only pages that changed are rewritten."""
     from mailproc.governance.register import build_register
 
     app = obj.app()
     with obj.progress("Building the register") as on_progress:
         built = build_register(app, directory, on_progress=on_progress, report=report)
     click.echo(built.line())
+    click.echo(built.changes())
 
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])

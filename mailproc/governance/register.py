@@ -1,8 +1,10 @@
 """The published register: a static HTML site for the Health Board intranet.
 
 Pages: `index.html` (the group, how to raise an issue, members, counts by status),
-`issues.html` (every issue, newest first), `issues/<REF>.html` (one per issue) and
-`meetings.html`. The site is public within the Board, so it shows what the group decided and
+`issues.html` (every issue, newest first, sortable and filterable by `register.js`),
+`issues/<REF>.html` (one per issue), `meetings.html` and, when asked, `reports/latest.html` (the
+governance report). A build renders every page in memory and `register_files` writes only
+those whose bytes changed. The site is public within the Board, so it shows what the group decided and
 never who wrote in or what they wrote: no submitter names or addresses, no subjects or message
 bodies, no internal notes. An issue appears only once an administrator has published it
 (PUBLISH <public summary>), under that summary; the others are only counted by area. Every
@@ -12,16 +14,12 @@ string passes `detector.redact` in `page_context`, the one place where data reac
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import shutil
-import tempfile
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 import jinja2
@@ -29,16 +27,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mailproc.app import App
-from mailproc.errors import MailprocError
-from mailproc.governance import register_about, register_meetings
+from mailproc.governance import register_about, register_files, register_meetings, reports
 from mailproc.outbound.render import RenderError
 from mailproc.privacy import detector, public
 from mailproc.store.models import Event, Issue, Meeting
 from mailproc.vocabulary import IssueStatus
 
-# A directory we may replace carries this file; any other non-empty directory is refused,
-# so that `register build ~` can never wipe someone's files.
-MARKER = ".mailproc-register"
+MARKER = register_files.MARKER
+# Written by every build, referenced relatively (the site works from a file share). The
+# stylesheet is inline in every page instead: axe-core and some browsers refuse to read a
+# linked stylesheet's rules from file:// URLs.
+SCRIPT = "register.js"
+REPORT = "reports/latest.html"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # DELEGATE's due date among its arguments
 T = TypeVar("T")
@@ -51,9 +51,14 @@ class RegisterReport:
     out_dir: Path
     pages: int
     issues: int
+    written: int = 0  # files whose bytes changed (pages, script, stylesheet, report)
+    removed: int = 0  # files of an earlier build that are gone (e.g. an unpublished issue)
 
     def line(self) -> str:
         return f"register: {self.pages} pages for {self.issues} issues in {self.out_dir}"
+
+    def changes(self) -> str:
+        return f"{self.written} file(s) written, {self.removed} removed, the rest unchanged"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class IssueView:
     status: str
     priority: str
     received: str
+    received_iso: str  # the sort key of the issues table
     updated: str
     closed: str
     meeting: str
@@ -113,34 +119,65 @@ def build_register(
     *,
     report: bool = False,
 ) -> RegisterReport:
-    """Render the whole register into `out_dir`, replacing an earlier build atomically.
+    """Render the whole register and bring `out_dir` up to date, rewriting only changed pages.
 
-    The site is rendered into a temporary directory beside `out_dir` and swapped in only when
-    complete, so readers never see a half-written register. Raises MailprocError when
-    `out_dir` holds files that an earlier build did not write. With `report`, the governance
-    report is written to reports/latest.html and the About page links it.
+    `report` adds the governance report of all issues as `reports/latest.html`, linked from
+    every page. Raises MailprocError when `out_dir` holds files that an earlier build did
+    not write.
     """
+    register_files.claim(out_dir.absolute())
     issues, meetings, unpublished = _load(app)
-    pages = 3 + len(issues) + len(meetings) + (3 if report else 2)
+    site = _Site(app, out_dir.absolute(), {"has_report": report})
+    site.render(Path("index.html"), "index.html.j2", "", _index_values(app, issues, unpublished))
+    site.render(Path("issues.html"), "issues.html.j2", "", {"issues": issues})
+    site.render(Path("meetings.html"), "meetings.html.j2", "", {"meetings": meetings})
+    site.static(SCRIPT)
+    if report:
+        site.files[PurePosixPath(REPORT)] = reports.render_html(app, reports.build_report(app)).encode()
+    published = {view.reference: view.page for view in issues}
+    meeting_pages = register_meetings.write_meeting_pages(app, site.out_dir, published, site.write)
+    closed = sum(1 for view in issues if view.status == IssueStatus.CLOSED)
+    received = len(issues) + sum(count for _, count in unpublished)
+    live = register_about.live(app, received, closed, len(meetings))
+    about_pages = register_about.write_pages(app, site.out_dir, site.write, live, report=report)
+    for done, view in enumerate(issues, start=1):
+        site.render(Path("issues") / view.page, "issue.html.j2", "../", {"issue": view})
+        if on_progress is not None:
+            on_progress(done, len(issues))
+    synced = register_files.sync_site(site.out_dir, site.files)
+    return RegisterReport(
+        out_dir=out_dir,
+        pages=3 + len(issues) + meeting_pages + about_pages,
+        issues=len(issues),
+        written=synced.written,
+        removed=synced.removed,
+    )
 
-    def write(staging: Path) -> None:
-        (staging / "issues").mkdir()
-        _write(app, staging / "index.html", "index.html.j2", "", _index_values(app, issues, unpublished))
-        _write(app, staging / "issues.html", "issues.html.j2", "", {"issues": issues})
-        _write(app, staging / "meetings.html", "meetings.html.j2", "", {"meetings": meetings})
-        published = {view.reference: view.page for view in issues}
-        register_meetings.write_meeting_pages(app, staging, published, lambda *page: _write(app, *page))
-        closed = sum(1 for view in issues if view.status == IssueStatus.CLOSED)
-        received = len(issues) + sum(count for _, count in unpublished)
-        live = register_about.live(app, received, closed, len(meetings))
-        register_about.write_pages(app, staging, lambda *page: _write(app, *page), live, report=report)
-        for done, view in enumerate(issues, start=1):
-            _write(app, staging / "issues" / view.page, "issue.html.j2", "../", {"issue": view})
-            if on_progress is not None:
-                on_progress(done, len(issues))
 
-    _replace_atomically(out_dir, write)
-    return RegisterReport(out_dir=out_dir, pages=pages, issues=len(issues))
+class _Site:
+    """The pages of one build, rendered into memory (relative path → bytes)."""
+
+    def __init__(self, app: App, out_dir: Path, shared: Mapping[str, object]) -> None:
+        self.app = app
+        self.out_dir = out_dir
+        self.shared = shared
+        self.files: dict[PurePosixPath, bytes] = {}
+
+    def render(self, relative: Path, template: str, root: str, values: Mapping[str, object]) -> None:
+        html = _render(self.app, template, root, {**self.shared, **values})
+        self.files[PurePosixPath(relative.as_posix())] = html.encode("utf-8")
+
+    def write(self, path: Path, template: str, root: str, values: Mapping[str, object]) -> None:
+        """The page writer register_meetings is given: `path` lies under `out_dir`."""
+        self.render(path.relative_to(self.out_dir), template, root, values)
+
+    def static(self, name: str) -> None:
+        """A file shipped as is (the script): no data, so no redaction."""
+        env = self.app.renderer.env
+        if env.loader is None:  # the Renderer always gives one; this keeps mypy honest
+            raise RenderError(f"no template folder to read register/{name} from")
+        text, _, _ = env.loader.get_source(env, f"register/{name}")
+        self.files[PurePosixPath(name)] = text.encode("utf-8")
 
 
 def page_context(app: App, root: str, values: Mapping[str, object]) -> dict[str, object]:
@@ -215,6 +252,7 @@ def _issue_view(
     group = app.settings.groups.get(issue.delegated_to or "")
     duplicate = refs.get(issue.duplicate_of_id, "") if issue.duplicate_of_id else ""
     closes = [e for e in issue.events if e.action == "command" and e.detail.get("keyword") == "CLOSE"]
+    received = issue.created_at.astimezone(tz).date()
     return IssueView(
         reference=issue.reference,
         page=_page(issue.reference),
@@ -222,7 +260,8 @@ def _issue_view(
         area=_area(issue),
         status=issue.status,
         priority=issue.priority,
-        received=_day(issue.created_at.astimezone(tz).date()),
+        received=_day(received),
+        received_iso=received.isoformat(),
         updated=_day(issue.updated_at.astimezone(tz).date()),
         closed=_day(closes[-1].at.astimezone(tz).date())
         if closes and issue.status == IssueStatus.CLOSED
@@ -309,65 +348,15 @@ def _index_values(
     }
 
 
-def _write(app: App, path: Path, template: str, root: str, values: Mapping[str, object]) -> None:
+def _render(app: App, template: str, root: str, values: Mapping[str, object]) -> str:
     name = f"register/{template}"
     try:
-        html = app.renderer.env.get_template(name).render(page_context(app, root, values))
+        return app.renderer.env.get_template(name).render(page_context(app, root, values))
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"template {name} line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise RenderError(f"template {name}: {exc}") from None
-    path.write_text(html, encoding="utf-8")
 
 
 def _day(value: date) -> str:
     return f"{value.day} {value:%b %Y}"
-
-
-def _replace_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
-    """Build into a staging directory beside `out_dir`, then swap it in with two renames."""
-    out_dir = out_dir.absolute()
-    _check_replaceable(out_dir)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    except OSError as exc:
-        raise MailprocError(f"cannot write the register beside {out_dir}: {exc.strerror}") from None
-    try:
-        staging.chmod(0o755)  # mkdtemp makes 0700; the intranet's web server must read it
-        write(staging)
-        (staging / MARKER).write_text("built by mailproc register build\n", encoding="utf-8")
-        _swap(staging, out_dir)
-    except OSError as exc:
-        raise MailprocError(f"cannot write the register to {out_dir}: {exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _check_replaceable(out_dir: Path) -> None:
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise MailprocError(f"{out_dir} exists and is not a directory")
-    if any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
-        raise MailprocError(
-            f"{out_dir} is not empty and was not written by `mailproc register build`; "
-            "give a new or empty directory"
-        )
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    # POSIX cannot rename a directory over a non-empty one; the old site steps aside first,
-    # and comes back if the new one cannot be moved in.
-    old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-    had_old = out_dir.exists()
-    if had_old:
-        os.replace(out_dir, old)
-    try:
-        os.replace(staging, out_dir)
-    except OSError:
-        if had_old:
-            os.replace(old, out_dir)
-        raise
-    if had_old:
-        shutil.rmtree(old, ignore_errors=True)

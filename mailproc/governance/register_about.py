@@ -21,7 +21,6 @@ from mailproc.vocabulary import MeetingStatus
 
 ABOUT = "about.html"
 TERMS = "terms.html"
-REPORT = "reports/latest.html"
 WritePage = Callable[[Path, str, str, Mapping[str, object]], None]  # path, template, root, values
 
 
@@ -53,23 +52,14 @@ def live(app: App, issues: int, closed: int, meetings: int) -> Live:
 
 
 def write_pages(app: App, staging: Path, write: WritePage, live: Live, *, report: bool = False) -> int:
-    """Write about.html and terms.html (and the report when asked); how many pages."""
+    """Write about.html and terms.html (`report`: the build wrote the report, so link it);
+    how many pages."""
     about = catalogue.awareness(app.settings)
-    if report:
-        _write_report(app, staging)
     values = {"about": about, "live": live, "has_report": report}
     write(staging / ABOUT, "about.html.j2", "", values)
     terms = Terms(vision=app.settings.group.terms_of_reference, review=_review(app))
     write(staging / TERMS, "terms.html.j2", "", {**values, "terms": terms})
-    return 3 if report else 2
-
-
-def _write_report(app: App, staging: Path) -> None:
-    from mailproc.governance import reports  # the report's charts are costly to import
-
-    path = staging / REPORT
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(reports.render_html(app, reports.build_report(app)), encoding="utf-8")
+    return 2
 
 
 def _review(app: App) -> str:
