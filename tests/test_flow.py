@@ -132,3 +132,25 @@ def test_admin_replies_in_a_backlog_are_logged_not_applied(tmp_path: Path) -> No
         events = [e.action for e in s.scalars(select(Event).where(Event.issue_id == issue.id))]
     assert issue.status == "awaiting-triage" and issue.outcome is None
     assert logged.kind == "command" and "command-not-applied" in events and "command" not in events
+
+
+def test_a_storage_failure_mid_pass_still_moves_what_was_committed(tmp_path: Path) -> None:
+    # Processed mail is moved in batches after the commits: a pass that stops on a storage
+    # failure must still move the messages it committed before it, not leave them behind.
+    ws = make_workspace(tmp_path / "ws")
+    ws.cli("db", "upgrade")
+    box = mailbox.Maildir(ws.root / "inbox", create=True)
+    for n in range(2):
+        box.add(make_message(subject=f"Referrals {n}", message_id=f"<small-{n}@example.nhs.scot>"))
+    big = "Discharge letters arrive without the medication changes.\n" * 2000  # ~110 KB
+    box.add(make_message(subject="Discharge letters", body=big, message_id="<big@example.nhs.scot>"))
+    full = _limit_pages(ws, spare_pages=40)
+    with pytest.raises(StorageUnavailable, match="disk is full"):
+        runner.poll_once(full)
+    with full.factory() as s:
+        logged = sorted(s.scalars(select(Message.message_id)))
+    full.engine.dispose()
+    assert logged == ["<small-0@example.nhs.scot>", "<small-1@example.nhs.scot>"]
+    processed = mailbox.Maildir(ws.root / "inbox", create=False).get_folder("Processed")
+    assert len(processed.keys()) == 2  # the committed two moved, though the pass failed
+    assert len(box.keys()) == 1  # the big one still waiting

@@ -110,3 +110,14 @@ def test_malformed_and_oversize_are_quarantined_with_reason(tmp_path: Path, imap
     assert sum("could not be parsed" in r for r in reasons) == 3
     listing = ws.cli("quarantine", "list").stdout
     assert "exceeds" in listing and "could not be parsed" in listing
+
+
+def test_poll_no_send_ingests_only(tmp_path: Path, imap: ImapTestServer) -> None:
+    ws = imap_workspace(tmp_path / "ws", imap)
+    imap.deliver([varied_message(i) for i in range(5)])
+    out = ws.cli("poll", "--no-send").stdout
+    assert out.startswith("5 new issue(s)") and "nothing sent (--no-send)" in out, out
+    assert (imap.count("INBOX"), imap.count("Processed")) == (0, 5)
+    assert counts(ws) == (5, 5, 5)  # acknowledgements queued ...
+    assert ws.sent() == []  # ... and not sent
+    assert "sent 10, retrying 0, failed 0" in ws.cli("send").stdout  # an ack and a triage request each

@@ -74,13 +74,18 @@ def check(
     "--backlog", is_flag=True,
     help="Import an existing mailbox: log every message, send no acknowledgements or triage requests.",
 )  # fmt: skip
+@click.option(
+    "--no-send", "no_send", is_flag=True,
+    help="Ingest only: queue outgoing mail but send nothing (the next send, poll or watch does).",
+)  # fmt: skip
 @click.pass_obj
-def poll(obj: Context, backlog: bool) -> None:
+def poll(obj: Context, backlog: bool, no_send: bool) -> None:
     """Process the mailbox once, then send what is due."""
     app = obj.app()
     with obj.progress("Processing mail") as on_progress:
-        summary, report = runner.poll_once(app, PassOptions(backlog=backlog), on_progress)
-    click.echo(f"{summary.line()}; sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+        summary, report = runner.poll_once(app, PassOptions(backlog=backlog), on_progress, send=not no_send)
+    sent = f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
+    click.echo(f"{summary.line()}; {'nothing sent (--no-send)' if no_send else sent}")
     _fail_on(summary.failed, report.failed)
 
 

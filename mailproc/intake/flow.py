@@ -7,7 +7,9 @@
    administrator's command, a reply to an issue, a new submission). Outgoing mail is queued
    in the same transaction (transactional outbox), so a crash at any point leaves either
    nothing or everything.
-3. Only after the commit, the move at the source: Processed, or Quarantine with the reason.
+3. Only after the commit, the move at the source (intake/moves.py): Quarantine at once with
+   the reason; Processed in batches, one command for many messages. A message logged but not
+   yet moved (a crash, a failed move) is found logged on the next pass and moved then.
 
 A database or disk failure is not the message's fault: it is not counted as an attempt, never
 quarantines the message, and stops the pass (`StorageUnavailable`) with the reason.
@@ -25,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
-from mailproc.errors import SourceError, StorageUnavailable
+from mailproc.errors import StorageUnavailable
 from mailproc.governance import actions
 from mailproc.governance.meetings import reply as meeting_mail
 from mailproc.intake.budget import BudgetExceeded, message_budget
@@ -33,7 +35,7 @@ from mailproc.intake.classify import Classification, ClassifyContext, Kind, clas
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing.parser import ParseError, parse
 from mailproc.intake.replytrim import visible_reply
-from mailproc.intake.sources import Source, SourceMessage
+from mailproc.intake.sources import SourceMessage
 from mailproc.intake.subjects import fallback_subject
 from mailproc.intake.suggest import suggest
 from mailproc.outbound import catalogue
@@ -70,18 +72,13 @@ class PassOptions:
 LIVE = PassOptions()  # an ordinary pass
 
 
-def handle(app: App, source: Source, item: SourceMessage, options: PassOptions) -> Outcome | None:
-    """One message from the source to its end state; None when it failed and will be retried."""
+def handle(app: App, item: SourceMessage, options: PassOptions) -> Outcome | None:
+    """One message to its committed end state (the caller moves it at the source); None when
+    it failed and will be retried."""
     tries = _count_attempt(app, item)
     if tries > app.settings.intake.max_attempts:
-        outcome = give_up(app, item, tries - 1)
-    else:
-        found = _in_one_transaction(app, item, options, tries)
-        if found is None:
-            return None
-        outcome = found
-    move(source, item, outcome)
-    return outcome
+        return give_up(app, item, tries - 1)
+    return _in_one_transaction(app, item, options, tries)
 
 
 def _count_attempt(app: App, item: SourceMessage) -> int:
@@ -365,14 +362,3 @@ def over_budget(app: App, item: SourceMessage, reason: str) -> Outcome:
         raise StorageUnavailable(_storage_reason(exc)) from exc
     log.error("message %s quarantined: %s", item.key, reason)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)
-
-
-def move(source: Source, item: SourceMessage, outcome: Outcome) -> None:
-    """Mark the message done at the source; a failure here is repaired on the next pass."""
-    try:
-        if outcome.fate == "quarantine":
-            source.quarantine(item.key, outcome.reason)
-        else:
-            source.done(item.key)
-    except SourceError:
-        log.exception("message %s was logged but could not be moved; will move next pass", item.key)

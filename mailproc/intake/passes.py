@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from mailproc.app import App
 from mailproc.intake import flow
 from mailproc.intake.flow import LIVE, PassOptions
+from mailproc.intake.moves import Mover
 from mailproc.intake.sources import Source
 
 log = logging.getLogger(__name__)
@@ -61,16 +62,24 @@ def run_pass(
     `every_while` runs every DELIVER_EVERY_SECONDS during a long pass (delivery), so that on
     a first poll of a large mailbox the first acknowledgements do not wait for the last message.
     A `StorageUnavailable` from the flow ends the pass: the messages behind it wait untouched.
+    Committed messages are moved out in batches, and always before the pass returns or raises.
     """
     counts: Counter[str] = Counter()
     total = source.count_pending()
     last = time.monotonic()
-    for done, item in enumerate(source.pending(), start=1):
-        outcome = flow.handle(app, source, item, options)
-        counts["failed" if outcome is None else _FIELD[outcome.result]] += 1
-        if on_progress is not None:
-            on_progress(done, max(total, done))
-        if every_while is not None and time.monotonic() - last >= DELIVER_EVERY_SECONDS:
-            every_while()
-            last = time.monotonic()
+    mover = Mover(source)
+    try:
+        for done, item in enumerate(source.pending(), start=1):
+            outcome = flow.handle(app, item, options)
+            if outcome is not None:
+                mover.settle(item, outcome)
+            counts["failed" if outcome is None else _FIELD[outcome.result]] += 1
+            if on_progress is not None:
+                on_progress(done, max(total, done))
+            if every_while is not None and time.monotonic() - last >= DELIVER_EVERY_SECONDS:
+                mover.flush()
+                every_while()
+                last = time.monotonic()
+    finally:
+        mover.flush()
     return PassSummary(**counts)

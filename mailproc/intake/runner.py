@@ -49,9 +49,12 @@ def deliver(app: App, budget: float = DELIVERY_BUDGET_SECONDS) -> DeliveryReport
 
 
 def poll_once(
-    app: App, options: PassOptions = LIVE, on_progress: ProgressFn | None = None
+    app: App, options: PassOptions = LIVE, on_progress: ProgressFn | None = None, *, send: bool = True
 ) -> tuple[PassSummary, DeliveryReport]:
-    """One pass over the mailbox, delivering as it goes and at the end."""
+    """One pass over the mailbox, delivering as it goes and at the end.
+
+    `send=False` (`poll --no-send`) ingests only: outgoing mail is queued in the outbox as
+    always, and waits there for the next `send`, `poll` or `watch`."""
     reports: list[DeliveryReport] = []
 
     def meanwhile() -> None:
@@ -59,10 +62,11 @@ def poll_once(
 
     source = connect(app)
     try:
-        summary = run_pass(app, source, options, on_progress, every_while=meanwhile)
+        summary = run_pass(app, source, options, on_progress, every_while=meanwhile if send else None)
     finally:
         source.close()
-    reports.append(deliver(app))
+    if send:
+        reports.append(deliver(app))
     return summary, _added(reports)
 
 

@@ -29,7 +29,8 @@ SCHEMA_LOCK_KEY = 0x6D61696C70726F63  # "mailproc"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with the pragmas mailproc relies on (SQLite: WAL, foreign keys, busy wait).
+    """An engine with the pragmas mailproc relies on (SQLite: WAL, durable commits, foreign keys,
+    busy wait).
 
     Bound parameters are hidden from error messages: they carry message text, which may
     hold patient identifiers, and errors end up in logs and quarantine reasons.
@@ -59,7 +60,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: every commit is on disk before COMMIT returns. Intake moves a message out of the
+    # mailbox after its commit; under NORMAL (WAL) a power cut could undo a commit whose
+    # message had already gone to Processed: a message lost without trace.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,6 +64,9 @@ class Source(Protocol):
 
     def done(self, key: str) -> None:
         """Move the message to Processed. Idempotent: a key already gone is not an error."""
+
+    def done_many(self, keys: Sequence[str]) -> None:
+        """done() for many keys, in as few commands as the source allows."""
 
     def quarantine(self, key: str, reason: str) -> None:
         """Move the message to Quarantine. Idempotent like done()."""

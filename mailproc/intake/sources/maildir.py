@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -104,6 +104,11 @@ class MaildirSource:
     def done(self, key: str) -> None:
         """Move the message to .Processed/cur (no error if it is already gone)."""
         self._move_out(key, PROCESSED)
+
+    def done_many(self, keys: Sequence[str]) -> None:
+        """done() for each key: a rename costs the same alone or in a batch."""
+        for key in keys:
+            self.done(key)
 
     def quarantine(self, key: str, reason: str) -> None:
         """Move the message to .Quarantine/cur, logging why."""
