@@ -34,7 +34,8 @@ def preview(app: App) -> Rendered:
     """The email as it will read (the same for every recipient)."""
     about = catalogue.awareness(app.settings)
     email = catalogue.announcement(catalogue.group_view(app.settings), about, "preview@invalid")
-    return gate.redact_rendered(app, app.renderer.render(email.template, email.context))
+    rendered = app.renderer.render(email.template, email.context)
+    return gate.redact_rendered(app, rendered, gate.public_phrases(app, email))
 
 
 def queue_announcement(app: App) -> Announced:
