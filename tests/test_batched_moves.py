@@ -15,9 +15,9 @@ from sqlalchemy import func, select, text
 from mailproc.store.db import make_engine
 from mailproc.store.models import Issue, Message, OutboxMessage
 from tests.support.imapserver import ImapTestServer
+from tests.support.imapsource import message, opened
 from tests.support.mail import varied_message
 from tests.support.workspace import SECRET, Workspace, imap_workspace
-from tests.test_sources_imap import message, opened
 
 # The real CLI, killed by SIGKILL the moment it first asks the source to move a batch of
 # Processed mail: every message before it is committed, none of that batch moved yet.

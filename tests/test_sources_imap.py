@@ -8,49 +8,18 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from mailproc.config import ImapSettings, IntakeSettings
+from mailproc.config import IntakeSettings
 from mailproc.errors import SourceError
 from mailproc.intake.sources.factory import open_source
 from mailproc.intake.sources.imap import ImapSource
 from tests.support.cursors import MemoryCursor
 from tests.support.imapserver import ImapTestServer
+from tests.support.imapsource import message, opened, settings
 from tests.support.net import free_port
-
-BATCH = 7  # small, so a handful of messages crosses batch borders
-
-
-def settings(server: ImapTestServer, **changes: Any) -> ImapSettings:
-    base = ImapSettings(
-        host=server.host,
-        port=server.port,
-        security="none",
-        username=server.username,
-        auth="password",
-        password=server.password,
-        token_command="",
-        folder="INBOX",
-        processed_folder="Processed",
-        quarantine_folder="Quarantine",
-        batch_size=BATCH,
-        idle=True,
-        poll_interval=60,
-        timeout=10,
-    )
-    return replace(base, **changes)
-
-
-def message(n: int, body: bytes = b"") -> bytes:
-    return (
-        f"From: gp{n}@example.nhs.scot\r\nTo: group@example.nhs.scot\r\n"
-        f"Subject: Discharge letter {n}\r\nMessage-ID: <m{n}@example.test>\r\n\r\n"
-    ).encode() + (body or f"Body of message {n}.\r\n".encode())
 
 
 def append(server: ImapTestServer, *raws: bytes, folder: str = "INBOX") -> None:
@@ -61,19 +30,6 @@ def counts(server: ImapTestServer, *folders: str) -> tuple[int, ...]:
     """Messages in each folder (one login: they are slow on pymap)."""
     with server.client() as client:
         return tuple(int(client.folder_status(f, [b"MESSAGES"])[b"MESSAGES"]) for f in folders)
-
-
-@contextmanager
-def opened(
-    server: ImapTestServer, cursor: MemoryCursor | None = None, max_bytes: int = 10**6, **kw: Any
-) -> Iterator[ImapSource]:
-    use_move = kw.pop("use_move", None)
-    source = ImapSource(settings(server, **kw), cursor or MemoryCursor(), max_bytes, use_move=use_move)
-    source.open()
-    try:
-        yield source
-    finally:
-        source.close()
 
 
 def test_batches_yield_exact_bytes_and_done_moves_everything(imap: ImapTestServer) -> None:
