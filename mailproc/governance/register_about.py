@@ -1,8 +1,8 @@
 """The register's About page and terms of reference, in the awareness text's structure.
 
 Both pages are filled from the configuration (the same `Awareness` view the announcement
-email uses, so the two never disagree) and from live counts. With `report=True` the
-governance report on every issue to date is written to `reports/latest.html` and linked.
+email uses, so the two never disagree) and from live counts. With `report=True` the About
+page links the governance report that `register.build_register` writes to `reports/latest.html`.
 """
 
 from __future__ import annotations
