@@ -136,11 +136,11 @@ def _demo(directory: Path | None) -> None:
 
 
 def _public_face(app: App, register: Path) -> None:
-    _step("11. The About page follows the national awareness text; `mailproc announce` emails the same")
+    _step("13. The About page follows the national awareness text; `mailproc announce` emails the same")
     click.echo(f"About page: {register / 'about.html'} (terms of reference: {register / 'terms.html'})")
     click.echo(announce.preview(app).text.split("WHAT THE GROUP WILL DO")[0].strip())
     click.echo(f"(`mailproc announce --send` emails {len(announce.recipients(app))} addresses, once each)")
-    _step("12. The gold-standard self-check (`mailproc check --gold-standard --register DIR`)")
+    _step("14. The gold-standard self-check (`mailproc check --gold-standard --register DIR`)")
     click.echo("\n".join(gold_standard.self_check(app, register).lines()))
 
 
