@@ -158,16 +158,23 @@ HOSTILE = {
 }
 
 
+def _best_of(runs: int, text: str) -> float:
+    """The fastest of `runs` timings: on a shared machine the other runs only add noise."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        redact(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 @pytest.mark.parametrize("unit", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_a_megabyte_of_hostile_input_is_handled_in_linear_time(unit: str) -> None:
     small = (unit * (MB // 8 // len(unit) + 1))[: MB // 8]
     large = (unit * (MB // len(unit) + 1))[:MB]
-    started = time.perf_counter()
-    redact(small)
-    small_time = time.perf_counter() - started
-    started = time.perf_counter()
-    redact(large)
-    large_time = time.perf_counter() - started
+    small_time = _best_of(3, small)
+    large_time = _best_of(1, large)
     assert large_time < 30, f"{large_time:.1f} s for 1 MB"
     # Eight times the input: linear work takes about eight times as long, quadratic 64 times.
-    assert large_time < 24 * max(small_time, 0.02), (small_time, large_time)
+    # The bound sits between the two (CI once measured 24x for linear work on a busy machine).
+    assert large_time < 32 * max(small_time, 0.02), (small_time, large_time)
