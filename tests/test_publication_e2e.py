@@ -161,6 +161,21 @@ def test_realistic_submission_is_on_the_register_only_after_publish_and_only_as_
         assert (issue.subject, issue.public_summary) == (SUBJECT, None)
 
 
+def test_publish_refuses_a_summary_that_names_a_patient_and_says_why_without_the_details(
+    desk: Desk, tmp_path: Path
+) -> None:
+    ref = _realistic(desk)
+    _command(desk, ref, "ACCEPT prescribing", "triage-request")
+    sent = _command(desk, ref, f"PUBLISH Letters for Mrs Agnes Wilson (CHI {CHI}) went missing")
+    assert recipients(sent) == Counter({ADMIN: 1})
+    answer = " ".join(read(sent[0]).text.split())
+    assert "seems to contain CHI numbers" in answer and "titled names" in answer, answer
+    assert CHI not in answer and "nothing was published" in answer
+    assert ref not in _register(desk, tmp_path / "site")
+    _command(desk, ref, f"PUBLISH {SUMMARY}")  # the group's own words go up as ever
+    assert SUMMARY in _register(desk, tmp_path / "site")
+
+
 # --- must show 2: a three-paragraph CLOSE by reply -----------------------------------------------
 
 THREE = (

@@ -338,12 +338,24 @@ def _mail(
     return gate.send(session, app, write(catalogue.group_view(app.settings), view, command))
 
 
+def _publish(app: App, session: Session, issue: Issue, cmd: Command) -> str:
+    found = publication.identifiers_in(app, cmd.text)
+    if found:
+        # The register is public: a summary is the administrator's words, so it is refused
+        # whole (naming what was seen, never the value) rather than published redacted.
+        raise TriageRefused(
+            cmd, f"the public summary seems to contain {', '.join(found)}; nothing was published, "
+            "please send PUBLISH again with a summary that names no patient",
+        )
+    return publication.publish(app, session, issue, cmd)
+
+
 Handler = Callable[[App, Session, Issue, Command, Actor], str]
 HANDLERS: dict[str, Handler] = {
     "ACCEPT": _accept, "AREA": _area, "MEETING": _meeting, "INFO": _info, "DECLINE": _decline,
     "DELEGATE": _delegate, "ESCALATE": _escalate, "DUPLICATE": _duplicate, "CLOSE": _close,
     "NOTE": _note, "PRIORITY": _priority,
     "TITLE": lambda app, session, issue, cmd, _actor: publication.set_title(app, session, issue, cmd),
-    "PUBLISH": lambda app, session, issue, cmd, _actor: publication.publish(app, session, issue, cmd),
+    "PUBLISH": lambda app, session, issue, cmd, _actor: _publish(app, session, issue, cmd),
     "UNPUBLISH": lambda app, session, issue, cmd, _actor: publication.unpublish(app, session, issue, cmd),
 }  # fmt: skip

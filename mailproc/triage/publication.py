@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
+from mailproc.privacy import detector, public
 from mailproc.store.models import Issue
 from mailproc.triage.grammar import Command
 
@@ -17,6 +18,14 @@ from mailproc.triage.grammar import Command
 def set_title(app: App, session: Session, issue: Issue, cmd: Command) -> str:
     issue.title = cmd.text
     return f'working title set to "{cmd.text}"'
+
+
+def identifiers_in(app: App, text: str) -> list[str]:
+    """The kinds of patient detail the detector sees in `text` ("CHI numbers", "titled
+    names", …), the group's members' names apart; empty when it sees none."""
+    keep = public.public_phrases(m.name for m in app.settings.members)
+    findings = detector.find_pid(text, app.settings.privacy.patterns, keep=keep)
+    return detector.describe_kinds(f.kind for f in findings)
 
 
 def publish(app: App, session: Session, issue: Issue, cmd: Command) -> str:
