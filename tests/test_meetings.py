@@ -158,6 +158,25 @@ def test_meeting_keyword_uses_the_meeting_of_the_issues_theme(group: Group) -> N
         assert by_ref[unthemed].meeting_id is None
 
 
+def test_undo_of_meeting_takes_the_issue_off_that_agenda_and_back_onto_the_one_before(group: Group) -> None:
+    first = group.create(WINTER, "")
+    ref = group.submit("Results not copied to GP")
+    group.command(ref, "MEETING", WINTER.isoformat())
+    group.command(ref, "MEETING", SUMMER.isoformat())  # moved to a new meeting
+    group.command(ref, "UNDO")
+    with group.app.factory() as session:
+        issue = session.scalars(select(Issue).where(Issue.reference == ref)).one()
+        summer = session.scalars(select(Meeting).where(Meeting.date == SUMMER)).one()
+        assert issue.meeting_id == first
+        assert [i.issue_id for i in store.get_meeting(session, first).items] == [issue.id]
+        assert store.get_meeting(session, summer.id).items == []
+    group.command(ref, "UNDO")  # and off the first meeting's agenda too
+    with group.app.factory() as session:
+        issue = session.scalars(select(Issue).where(Issue.reference == ref)).one()
+        assert issue.meeting_id is None
+        assert store.get_meeting(session, first).items == []
+
+
 class _Agenda(HTMLParser):
     """The agenda's numbered sections (by id) and the references and items listed under each."""
 

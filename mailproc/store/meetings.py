@@ -135,6 +135,19 @@ def schedule_issue(session: Session, issue: Issue, meeting: Meeting, now: dateti
         _append(session, meeting, MeetingItemKind.ISSUE, now, issue_id=issue.id)
 
 
+def follow_issue(session: Session, issue: Issue, now: datetime) -> None:
+    """Make the agendas agree with `issue.meeting_id` after it was set back (UNDO): off every
+    other meeting's agenda where nothing was decided, and on its meeting's if still planned."""
+    meeting = session.get(Meeting, issue.meeting_id) if issue.meeting_id is not None else None
+    if meeting is not None and meeting.status == MeetingStatus.PLANNED:
+        schedule_issue(session, issue, meeting, now)
+        return
+    undecided = select(MeetingItem).where(MeetingItem.issue_id == issue.id, MeetingItem.decision.is_(None))
+    for item in session.scalars(undecided):
+        if meeting is None or item.meeting_id != meeting.id:
+            session.delete(item)
+
+
 def meeting_for_issue(
     session: Session, day: date, theme: str, defaults: MeetingDetails, now: datetime
 ) -> tuple[Meeting, bool]:

@@ -268,6 +268,9 @@ def _undo(app: App, session: Session, issue: Issue, cmd: Command, actor: Actor) 
     before = last.detail.get("before")
     restored = before if isinstance(before, dict) else {}
     _restore(issue, restored)
+    if "meeting_id" in restored:
+        session.flush()
+        meeting_store.follow_issue(session, issue, app.clock())  # the agenda item goes too
     add_event(session, issue, actor.address, actor.via, "undo", app.clock(), undid=last.id,
               restored=restored, cancelled=[row.id for row in plan.cancel if row not in gone])  # fmt: skip
     return undo.summary(keyword, cancelled, gone, issue, tz)
