@@ -116,8 +116,15 @@ def test_agenda_decisions_reply_and_minutes_each_reach_everyone_once(new_desk: D
     for ref in refs:
         assert ref in confirmation.text
     assert f"outcome: {', '.join(sorted((GP, SHARED, SUBMITTERS[0])))}" in confirmation.text
+    assert " ".join(confirmation.text.split()).count("(held until then; UNDO on the issue stops it)") >= 1
     assert desk.issue(refs[0])["status"] == "closed"
     assert desk.issue(refs[1])["delegated_to"] == "prescribing" and desk.issue(refs[1])["due_date"] == DUE
+    # The same CLOSE sent again (a corrected or repeated reply): a no-op, not a refused reply.
+    close_again = _decisions(refs).split("\n")[2:4]
+    desk.deliver(apple_mail(_admins_agenda(desk), "\n".join(close_again), seed="again"))
+    [repeated] = [read(m) for m in desk.poll() if "Decisions applied" in read(m).subject]
+    assert "already decided at this meeting; not applied again" in " ".join(repeated.text.split())
+    assert len(desk.quarantined()) == 1 and len(desk.events(refs[0], "meeting-decision")) == 1
     assert len(desk.events(refs[2], "meeting-decision")) == 1
     with desk.app.factory() as session:
         found = store.get_meeting(session, meeting_id)

@@ -9,6 +9,7 @@ issue (discussion, decision, action owner, due date), which is what the minutes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +21,10 @@ from mailproc.outbound.catalogue import DecisionView as DecisionDone
 from mailproc.store import meetings as store
 from mailproc.store.issues import add_event
 from mailproc.store.models import Issue, Meeting, MeetingItem, OutboxMessage
+from mailproc.timefmt import local
 from mailproc.triage.apply import Actor, TriageRefused, apply_commands
 from mailproc.triage.grammar import CommandError
-from mailproc.vocabulary import MeetingStatus
+from mailproc.vocabulary import FINAL_STATUSES, MeetingStatus
 
 DECISION_EVENT = "meeting-decision"
 
@@ -44,7 +46,7 @@ def apply_decisions(
     try:
         with outbox.recording(session) as queued:
             done = _apply_all(app, session, meeting, decisions, actor)
-        mail = _mail_lines(session, queued)
+        mail = _mail_lines(app, session, queued)
     except BaseException:
         savepoint.rollback()
         raise
@@ -78,6 +80,12 @@ def _decide_issue(
     issue = session.scalar(select(Issue).where(Issue.reference == decision.reference))
     if issue is None:
         raise TriageRefused(cmd, f"there is no issue {decision.reference}")
+    if _already_decided(session, meeting, issue, cmd.keyword, cmd.text):
+        # A second decisions reply that repeats this one (a corrected reply, a resend) must
+        # not fail as a whole because the issue is closed: the same decision is a no-op.
+        return DecisionDone(
+            cmd.line_no, issue.reference, "already decided at this meeting; not applied again"
+        )
     [applied] = apply_commands(app, session, issue, [cmd], actor)
     item, on_agenda = store.decision_item(session, meeting, issue, app.clock())
     _record(app, item, issue, cmd.keyword, cmd.text, applied.summary)
@@ -87,12 +95,27 @@ def _decide_issue(
     return DecisionDone(cmd.line_no, issue.reference, applied.summary, note)
 
 
+def _already_decided(session: Session, meeting: Meeting, issue: Issue, keyword: str, text: str) -> bool:
+    if keyword != "CLOSE" or issue.status not in FINAL_STATUSES:
+        return False
+    decided = session.scalar(
+        select(MeetingItem.decision).where(
+            MeetingItem.meeting_id == meeting.id, MeetingItem.issue_id == issue.id
+        )
+    )
+    return decided == _closed(text)
+
+
+def _closed(text: str) -> str:
+    return f"Closed. Outcome: {text}"
+
+
 def _record(app: App, item: MeetingItem, issue: Issue, keyword: str, text: str, summary: str) -> None:
     """What the minutes show for the issue: NOTE is discussion, anything else a decision."""
     if keyword == "NOTE":
         item.discussion = _joined(item.discussion, text)
         return
-    item.decision = f"Closed. Outcome: {text}" if keyword == "CLOSE" else summary[:1].upper() + summary[1:]
+    item.decision = _closed(text) if keyword == "CLOSE" else summary[:1].upper() + summary[1:]
     if keyword == "DELEGATE":
         group = app.settings.groups.get(issue.delegated_to or "")
         item.action_owner = group.name if group else issue.delegated_to
@@ -115,10 +138,18 @@ def _joined(before: str | None, text: str) -> str:
     return f"{before}\n{text}" if before else text
 
 
-def _mail_lines(session: Session, queued: list[OutboxMessage]) -> tuple[str, ...]:
-    """Who gets which email, by template: what the confirmation tells the administrator."""
-    by_template: dict[str, list[str]] = {}
+def _mail_lines(app: App, session: Session, queued: list[OutboxMessage]) -> tuple[str, ...]:
+    """Who gets which email and when, by template: what the confirmation tells the
+    administrator ("outcome: a@…, b@… at 03 Mar 2026 14:25 (held until then; UNDO on the
+    issue stops it)"), so that held list mail is never a surprise."""
+    now, tz = app.clock(), app.settings.group.timezone
+    grouped: dict[tuple[str, str], list[str]] = {}
     for row in queued:
         session.refresh(row, ["recipients"])
-        by_template.setdefault(row.template, []).extend(r.address for r in row.recipients)
-    return tuple(f"{template}: {', '.join(sorted(set(to)))}" for template, to in by_template.items())
+        due = row.next_attempt_at if row.next_attempt_at.tzinfo else row.next_attempt_at.replace(tzinfo=UTC)
+        when = ""
+        if due > now:
+            when = f" at {local(due, tz, '%d %b %Y %H:%M %Z')} (held until then; UNDO on the issue stops it)"
+        grouped.setdefault((row.template, when), []).extend(r.address for r in row.recipients)
+    lines = (f"{template}: {', '.join(sorted(set(to)))}{when}" for (template, when), to in grouped.items())
+    return tuple(lines)
