@@ -218,6 +218,12 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
             "Jane",
         ),
     ),
+    "agenda_reply": (
+        lambda: catalogue.agenda_reply(
+            GROUP, MEETING, INCOMING, "Apologies, I am on leave <that week>", ADMIN, "[MTG-3 #tok-123]"
+        ),
+        ("[MTG-3 #tok-123] Reply to the agenda from", "nothing in their reply was applied", "on leave <that week>"),
+    ),
     "decisions_error": (
         lambda: catalogue.decisions_error(
             GROUP, MEETING, INCOMING, "[MTG-3 #tok-123]", 'Line 2 ("X"): <bad>'

@@ -276,7 +276,9 @@ def meeting_reply(
     reference = f"MTG-{tag.meeting_id}"
     if not verdict.admin:
         why = f"reply to the agenda of {reference} from a non-administrator; nothing applied"
-        log_message(app, session, item, msg, MessageKind.REPLY, None, why)
+        row = log_message(app, session, item, msg, MessageKind.REPLY, None, why)
+        if not options.backlog:
+            meeting_mail.pass_on_reply(app, session, verdict.meeting, msg, row)
         return Outcome(fate="done", result="reply", reference=reference, reason=why)
     if verdict.meeting is None or verdict.problem:
         reason = f"rejected decisions: {verdict.problem}"

@@ -84,3 +84,19 @@ def run_decisions(app: App, session: Session, meeting: Meeting, msg: Inbound, ro
     decided = (applied.decisions, applied.mail, decisions.ignored)
     gate.send(session, app, catalogue.decisions_confirmation(group, view, incoming, tag, decided))
     return f"{len(applied.decisions)} decision(s) applied to MTG-{meeting.id}"
+
+
+def pass_on_reply(app: App, session: Session, meeting: Meeting | None, msg: Inbound, row: Message) -> int:
+    """A colleague's reply to the agenda, to every administrator (nothing applied); returns
+    how many were queued. Replies to a meeting we do not know, or from a sender we could not
+    trust (the reply would name someone else), go nowhere."""
+    if meeting is None or not msg.sender_trusted:
+        return 0
+    incoming = catalogue.Incoming(msg.from_address, msg.message_id, msg.references, msg.subject)
+    group, view = catalogue.group_view(app.settings), meeting_view(app, meeting)
+    queued = 0
+    for admin in app.settings.triage.admins:
+        tag = meeting_tag(app, meeting.id, admin)
+        email = catalogue.agenda_reply(group, view, incoming, row.visible_text, admin, tag)
+        queued += gate.send(session, app, email).queued
+    return queued

@@ -32,6 +32,7 @@ from mailproc.outbound.catalogue.meetings import (
     AgendaView,
     MeetingView,
     agenda,
+    agenda_reply,
     meeting_cancelled,
 )
 from mailproc.outbound.catalogue.minutes import (
@@ -91,6 +92,7 @@ __all__ = [
     "MinutesView",
     "acknowledgement",
     "agenda",
+    "agenda_reply",
     "announcement",
     "announcement_recipients",
     "awareness",

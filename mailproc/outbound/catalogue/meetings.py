@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from mailproc.outbound.catalogue.values import Email, GroupView, make_email
+from mailproc.outbound.catalogue.values import Email, GroupView, Incoming, make_email
 from mailproc.outbound.compose import CalendarPart
 
 
@@ -93,6 +93,25 @@ def meeting_cancelled(
         unique=f"{meeting.reference}/{meeting.sequence}/{to}",
         context={"meeting": meeting, "tag": tag},
         calendar=calendar,
+    )
+
+
+def agenda_reply(
+    group: GroupView, meeting: MeetingView, incoming: Incoming, text: str, admin: str, tag: str
+) -> Email:
+    """A colleague's reply to an agenda (apologies, a comment) for one administrator: the
+    agenda goes out one email per recipient, so reply-all reaches only the group's mailbox,
+    and without this nobody would read it. Nothing in it is applied."""
+    return make_email(
+        "agenda-reply",
+        group,
+        None,
+        to=(admin,),
+        unique=f"agenda-reply/{incoming.message_id}/{admin}",
+        context={
+            "meeting": meeting, "tag": tag, "sender": incoming.sender, "subject": incoming.subject,
+            "text": text,
+        },
     )
 
 
