@@ -222,7 +222,11 @@ EMAILS: dict[str, tuple[Callable[[], Email], tuple[str, ...]]] = {
         lambda: catalogue.agenda_reply(
             GROUP, MEETING, INCOMING, "Apologies, I am on leave <that week>", ADMIN, "[MTG-3 #tok-123]"
         ),
-        ("[MTG-3 #tok-123] Reply to the agenda from", "nothing in their reply was applied", "on leave <that week>"),
+        (
+            "[MTG-3 #tok-123] Reply to the agenda from",
+            "nothing in their reply was applied",
+            "on leave <that week>",
+        ),
     ),
     "decisions_error": (
         lambda: catalogue.decisions_error(
