@@ -318,6 +318,16 @@ def test_threading_and_headers_of_the_emails() -> None:
     assert (digest.unique, digest.issue) == (f"{ADMIN}/2026-08-10", None)
 
 
+def test_a_refused_decisions_reply_is_answered_in_the_words_of_meetings() -> None:
+    email = catalogue.command_rejected(dataclasses.replace(REPLY, issue=None), "token <refused>", "MTG-3")
+    rendered = _render(email)
+    assert rendered.subject == "[MTG-3] Decisions refused: Re: [IFG-2026-0007] x"
+    for part in (rendered.text, rendered.html):
+        assert "decisions for the meeting MTG-3" in part and "meeting decide 3 --file" in part
+        assert "triage command" not in part
+    assert "token &lt;refused&gt;" in rendered.html and "token <refused>" in rendered.text
+
+
 def test_a_submitter_without_a_trusted_address_gets_no_recipient() -> None:
     anonymous = dataclasses.replace(ISSUE, submitter_email="")
     assert catalogue.declined(GROUP, anonymous, COMMAND).to == ()

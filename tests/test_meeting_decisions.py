@@ -110,9 +110,12 @@ def test_agenda_decisions_reply_and_minutes_each_reach_everyone_once(new_desk: D
     other = make_token(desk.app.settings.triage.secret, f"MTG-{meeting_id + 1}", ADMIN, datetime.now(UTC))
     desk.deliver(apple_mail(dataclasses.replace(forged, subject=forged.subject.replace(token, other)),
                             _decisions(refs), seed="forged"))  # fmt: skip
-    desk.poll()
+    [answer] = [read(m) for m in desk.poll()]
     [refused] = desk.quarantined()
     assert "rejected decisions: token refused" in refused.reason
+    # The administrator is told in the words of meetings, not of triage commands.
+    assert answer.subject.startswith(f"[MTG-{meeting_id}] Decisions refused:") and answer.to == ADMIN
+    assert f"meeting decide {meeting_id} --file" in answer.text and "triage command" not in answer.text
     assert desk.issue(refs[0])["status"] == "scheduled"
 
     desk.deliver(apple_mail(_admins_agenda(desk), _decisions(refs), seed="decisions"))

@@ -126,7 +126,9 @@ def answer_rejection(app: App, session: Session, msg: Inbound, verdict: Verdict)
                          reason=verdict.problem)  # fmt: skip
     if _verified_admin(app, msg):
         reason = verdict.problem
-        _reply(app, session, verdict.issue, msg, lambda r: catalogue.command_rejected(r, reason))
+        meeting = verdict.reference or ""
+        meeting = meeting if meeting.startswith("MTG-") else ""
+        _reply(app, session, verdict.issue, msg, lambda r: catalogue.command_rejected(r, reason, meeting))
 
 
 def _verified_admin(app: App, msg: Inbound) -> bool:

@@ -82,9 +82,10 @@ def command_error(reply: CommandReply, error: str, cheat_sheet: str) -> Email:
     return _answer("command-error", reply, _issue(reply), {"error": error, "cheat_sheet": cheat_sheet})
 
 
-def command_rejected(reply: CommandReply, reason: str) -> Email:
-    """The email was not accepted as a command (only ever sent to a verified administrator)."""
-    return _answer("command-rejected", reply, reply.issue, {"reason": reason})
+def command_rejected(reply: CommandReply, reason: str, meeting: str = "") -> Email:
+    """The email was not accepted as a command (only ever sent to a verified administrator);
+    `meeting` ("MTG-7") when it was a decisions reply to that meeting's agenda."""
+    return _answer("command-rejected", reply, reply.issue, {"reason": reason, "meeting": meeting})
 
 
 def _issue(reply: CommandReply) -> IssueView:
