@@ -328,6 +328,20 @@ def test_a_refused_decisions_reply_is_answered_in_the_words_of_meetings() -> Non
     assert "token &lt;refused&gt;" in rendered.html and "token <refused>" in rendered.text
 
 
+def test_every_footer_links_the_register_once_its_address_is_configured() -> None:
+    url = "https://intranet.example.nhs.scot/interface-group/"
+    published = dataclasses.replace(GROUP, register_url=url)
+    for make in (
+        lambda g: catalogue.acknowledgement(g, ISSUE, INCOMING),
+        lambda g: catalogue.announcement(g, AWARENESS, "gp.network@example.nhs.scot"),
+        lambda g: catalogue.outcome_to_lists(g, ISSUE, COMMAND, ("gp@example.nhs.scot",)),
+    ):
+        plain, linked = _render(make(GROUP)), _render(make(published))
+        assert url not in plain.text + plain.html
+        assert f"Published issues, outcomes and minutes: {url}" in linked.text
+        assert f'<a href="{url}">published issues, outcomes and minutes</a>' in linked.html
+
+
 def test_a_submitter_without_a_trusted_address_gets_no_recipient() -> None:
     anonymous = dataclasses.replace(ISSUE, submitter_email="")
     assert catalogue.declined(GROUP, anonymous, COMMAND).to == ()

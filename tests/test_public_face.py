@@ -207,6 +207,7 @@ def test_gold_standard_register_and_page(tmp_path: Path) -> None:
         "check", "--gold-standard", "--register", str(tmp_path / "site"), "--html", str(page), check=False
     )
     assert "MET          Accessible and visible" in built.stdout, built.stderr
+    assert "set group.register_url so every email links it" in built.stdout
     rows = lxml.html.fromstring(page.read_text(encoding="utf-8")).xpath("//tbody/tr")
     assert [r.xpath("td")[1].text_content() for r in rows][:5] == ["not met", "met", "met", "met", "met"]
     assert not (tmp_path / "site" / "self-check.html").exists()

@@ -20,6 +20,7 @@ from tests.support.workspace import make_workspace
         ("group", {"established": "April 2024"}, "group.established"),
         ("group", {"established": "2024-13"}, "group.established"),
         ("group", {"board": 3}, "group.board"),
+        ("group", {"register_url": "intranet/interface-group"}, "group.register_url"),
         ("group", {"terms_of_reference": "missing-terms.md"}, "group.terms_of_reference"),
         ("distribution", {"announcements": ["nosuchlist"]}, "distribution.announcements"),
         ("lists.cmg", {"kind": "forum"}, "lists.cmg.kind"),

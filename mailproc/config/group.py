@@ -37,6 +37,7 @@ def read_group(t: Table, base: Path) -> GroupSettings:
         reports_to_chain=t.text("reports_to_chain", ""),
         terms_of_reference=_text_or_file(t, "terms_of_reference", base),
         co_opted_note=t.text("co_opted_note", ""),
+        register_url=_url(t, "register_url"),
     )
     t.finish()
     return group
@@ -48,6 +49,14 @@ def address(t: Table, name: str, value: str | None = None) -> str:
     if not re.fullmatch(r"[^@\s<>\"(),;]+@[^@\s<>\"(),;]+\.[^@\s<>\"(),;]+", value):
         raise t.error(name, f"{value!r} is not a plain email address (name@example.nhs.scot)")
     return value.lower()
+
+
+def _url(t: Table, name: str) -> str:
+    """An http(s) address, or "" (emails then name no register)."""
+    text = t.text(name, "").strip()
+    if text and not re.fullmatch(r"https?://[^\s<>\"]+", text):
+        raise t.error(name, f"must be a web address starting http:// or https://, got {text!r}")
+    return text
 
 
 def _month(t: Table, name: str) -> date | None:

@@ -48,6 +48,7 @@ class GroupSettings:
     reports_to_chain: str = ""  # whom `reports_to` reports to in turn
     terms_of_reference: str = ""  # the vision text (read from the file when a path was given)
     co_opted_note: str = ""  # who may be co-opted, and how
+    register_url: str = ""  # where the published register is read (intranet), "" when not published
 
 
 @dataclass(frozen=True)

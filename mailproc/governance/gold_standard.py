@@ -60,7 +60,7 @@ def self_check(app: App, register_dir: Path | None = None, max_age_days: int = 3
         _representation(s),
         _escalation(s),
         _terms(s),
-        _visibility(register_dir, max_age_days),
+        _visibility(register_dir, max_age_days, s.group.register_url),
         _resourcing(s),
         _process(app),
     )
@@ -120,7 +120,7 @@ def _terms(s: Settings) -> Point:
     return Point(title, State.NOT_MET, "[group] terms_of_reference is not set")
 
 
-def _visibility(register_dir: Path | None, max_age_days: int) -> Point:
+def _visibility(register_dir: Path | None, max_age_days: int, url: str) -> Point:
     title = "Accessible and visible"
     if register_dir is None:
         return Point(title, State.CANNOT_TELL, "name the published register with --register DIR to check it")
@@ -134,7 +134,9 @@ def _visibility(register_dir: Path | None, max_age_days: int) -> Point:
             State.NOT_MET,
             f"the register was last built {age_days:.0f} days ago (limit {max_age_days})",
         )
-    return Point(title, State.MET, f"the register in {register_dir} was built {age_days:.0f} day(s) ago")
+    built = f"the register in {register_dir} was built {age_days:.0f} day(s) ago"
+    where = f"; every email links it at {url}" if url else "; set group.register_url so every email links it"
+    return Point(title, State.MET, built + where)
 
 
 def _resourcing(s: Settings) -> Point:

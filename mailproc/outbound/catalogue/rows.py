@@ -18,7 +18,8 @@ SUMMARY_LINES = 40  # of a message's text in a triage request or update
 
 
 def group_view(settings: Settings) -> GroupView:
-    return GroupView(name=settings.group.name, address=settings.group.address, members=settings.members)
+    g = settings.group
+    return GroupView(name=g.name, address=g.address, members=settings.members, register_url=g.register_url)
 
 
 def issue_view(session: Session, issue: Issue) -> IssueView:

@@ -29,6 +29,7 @@ class GroupView:
     name: str
     address: str
     members: tuple[Member, ...] = ()
+    register_url: str = ""  # where the published register is read; every footer links it
 
 
 @dataclass(frozen=True)
