@@ -16,7 +16,7 @@ from mailproc.store.db import MIGRATIONS
 from mailproc.store.models import Issue
 from tests.support.imapserver import ImapTestServer
 from tests.support.mail import make_message, varied_message
-from tests.support.net import free_port, wait_until
+from tests.support.net import catches, free_port, wait_until
 from tests.support.smtpserver import SmtpTestServer
 from tests.support.workspace import Workspace, imap_workspace, make_workspace
 
@@ -35,6 +35,7 @@ def _wait_for_log(ws: Workspace, text: str, timeout: float = 60) -> str:
 
 
 def _stop_watch(ws: Workspace, proc: subprocess.Popen[str]) -> str:
+    assert wait_until(lambda: catches(proc.pid, signal.SIGTERM), 30), "watch never started"
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=20)
     return (ws.root / "watch.log").read_text()

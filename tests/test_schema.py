@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from mailproc.store import db
-from tests.support.net import wait_until
+from tests.support.net import catches, wait_until
 from tests.support.workspace import SECRET, Workspace, make_workspace
 
 LATER = "9999later"
@@ -146,6 +146,8 @@ def test_watch_upgrades_an_old_schema_when_it_starts(tmp_path: Path) -> None:
     try:
         wait_until(lambda: _state(_url(ws))[0] == LATER or proc.poll() is not None, 30, interval=0.3)
         assert _state(_url(ws))[0] == LATER
+        # The upgrade comes before the watch loop takes SIGTERM: wait for it on a slow machine.
+        assert wait_until(lambda: catches(proc.pid, signal.SIGTERM), 30), "watch never started"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:

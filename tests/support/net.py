@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -42,3 +43,16 @@ def wait_for_greeting(
 
     if not wait_until(greeted, timeout, interval=0.05):
         raise RuntimeError(f"test server on {host}:{port} did not greet within {timeout}s")
+
+
+def catches(pid: int, signum: int) -> bool:
+    """Whether process `pid` has installed a handler for `signum` (Linux: SigCgt in /proc), so
+    that a test sends SIGTERM only once the process handles it rather than dies of it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
