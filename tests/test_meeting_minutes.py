@@ -27,6 +27,7 @@ from mailproc.governance.register import build_register
 from mailproc.intake import runner
 from mailproc.store import meetings as store
 from mailproc.store.models import Issue, Minutes, OutboxMessage
+from mailproc.store.models import Meeting as MeetingRow
 from tests.support.mail import make_message
 from tests.support.pid_samples import CHI
 from tests.support.workspace import Workspace, make_workspace, triage
@@ -79,13 +80,15 @@ def meeting(tmp_path: Path, db_url: str) -> Iterator[Meeting]:
         refs = list(session.scalars(select(Issue.reference).order_by(Issue.id)))
     # Minutes go to lists: they name an issue by an administrator's title (escaped like any
     # text), never by the submitter's subject.
-    ws.cli("triage", refs[0], "TITLE", HTML_SUBJECT)
+    # In process (the CLI's round trip is tested in test_meetings): a child process per step
+    # made this set-up the slowest part of the suite.
+    triage(app, refs[0], f"TITLE {HTML_SUBJECT}")
     for ref in refs:
-        ws.cli("triage", ref, "ACCEPT", "prescribing")
-        ws.cli("triage", ref, "MEETING", DAY.isoformat())
-    [listed] = json.loads(ws.cli("meeting", "list", "--json").stdout)
-    meeting_id = int(listed["id"])
-    ws.cli("meeting", "add-item", str(meeting_id), "Sense-check: new discharge letter template")
+        triage(app, ref, "ACCEPT prescribing", f"MEETING {DAY.isoformat()}")
+    with app.factory() as session, session.begin():
+        [made] = session.scalars(select(MeetingRow)).all()
+        meeting_id = made.id
+        store.add_item(session, made, "Sense-check: new discharge letter template", app.clock())
     yield Meeting(ws, app, meeting_id, refs)
     app.engine.dispose()
 
