@@ -104,6 +104,11 @@ def test_plain_text_view_is_the_text_itself() -> None:
         ("0101<br>011237", "[CHI removed]"),
         ("CHI 010&#8203;1011237", "CHI [CHI removed]"),
         ("Re: =?utf-8?b?MDEwMTAxIDEyMzc=?=", "Re: [CHI removed]"),
+        ("lives at eh10 5hf now", "lives at [postcode removed] now"),
+        ("Anytown, Ab1 2cd.", "Anytown, [postcode removed]."),
+        ("g12 8qq", "[postcode removed]"),
+        ("ward b4 5th floor, room a4 2nd", "ward b4 5th floor, room a4 2nd"),  # ordinals, no area "A"
+        ("plan b1 1ab", "plan [postcode removed]"),  # real (Birmingham) and written so: removed
     ],
 )
 def test_hand_written_spellings(written: str, expected: str) -> None:

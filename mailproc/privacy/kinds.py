@@ -59,6 +59,19 @@ _DOB = re.compile(
 # The full UK format, permissive in its letters (errs towards redaction), plus the forces'
 # BFPO numbers and Girobank's GIR 0AA.
 _POSTCODE = re.compile(r"\b(?:GIR ?0AA|BFPO ?[0-9]{1,4}|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})\b")
+# Written in any case ("eh10 5hf", "Ab1 2cd"), a postcode needs more to tell it from prose: one
+# of the UK's postcode areas, and the space.
+_AREAS = (  # noqa: SIM905 (124 areas read better as one block of text)
+    "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY E "
+    "EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL "
+    "LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN "
+    "SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE"
+).split()
+_ANY_CASE_POSTCODE = re.compile(
+    rf"\b(?:{'|'.join(sorted(_AREAS, key=len, reverse=True))})[0-9][A-Z0-9]? [0-9][A-Z]{{2}}\b",
+    re.IGNORECASE,
+)
+_ORDINAL_INWARD = re.compile(r"[0-9](?:st|nd|rd|th)", re.IGNORECASE)
 
 _TITLES = "Mr|Mrs|Ms|Miss|Mx|Master|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Rev|Revd|Father|Sister"
 # A name word: capital then a lowercase letter (so "CHI" or "NHS" is not a name), or an initial
@@ -135,9 +148,14 @@ def find_dates_of_birth(view: str) -> Iterator[Span]:
 
 
 def find_postcodes(view: str) -> Iterator[Span]:
-    """UK postcodes in capitals, with or without the space; BFPO numbers; GIR 0AA."""
+    """UK postcodes in capitals, with or without the space; BFPO numbers; GIR 0AA; and in any
+    case with the space and a real postcode area, unless in lower case it reads as "b4 5th"."""
     for match in _POSTCODE.finditer(view):
         yield KIND_POSTCODE, match.start(), match.end()
+    for match in _ANY_CASE_POSTCODE.finditer(view):
+        inward = match.group()[-3:]
+        if not match.group().isupper() and not _ORDINAL_INWARD.fullmatch(inward):
+            yield KIND_POSTCODE, match.start(), match.end()
 
 
 def find_names(view: str) -> Iterator[Span]:
