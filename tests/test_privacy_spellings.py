@@ -109,6 +109,16 @@ def test_plain_text_view_is_the_text_itself() -> None:
         ("g12 8qq", "[postcode removed]"),
         ("ward b4 5th floor, room a4 2nd", "ward b4 5th floor, room a4 2nd"),  # ordinals, no area "A"
         ("plan b1 1ab", "plan [postcode removed]"),  # real (Birmingham) and written so: removed
+        # A name cut by a hard-wrapped long line is removed whole; a short line is a list.
+        (
+            "We were asked again about the discharge letter for Mrs Agnes\nWilson, who was seen.",
+            "We were asked again about the discharge letter for Mrs [name removed], who was seen.",
+        ),
+        (
+            "> Thank you for the letter about the care of your patient Agnes\n> Wilson in ward 5.",
+            "> Thank you for the letter about the care of your patient [name removed] in ward 5.",
+        ),
+        ("Dr A Example\nApologies: none", "Dr [name removed]\nApologies: none"),
     ],
 )
 def test_hand_written_spellings(written: str, expected: str) -> None:

@@ -159,16 +159,33 @@ def find_postcodes(view: str) -> Iterator[Span]:
 
 
 def find_names(view: str) -> Iterator[Span]:
-    """Capitalised names after a title (Mrs Agnes Wilson) or after "patient" (the name only)."""
+    """Capitalised names after a title (Mrs Agnes Wilson) or after "patient" (the name only);
+    a name that a hard-wrapped line cut in two (a long line, then the rest) is taken whole."""
     for match in _TITLED.finditer(view):
-        yield KIND_NAME, match.start("name"), match.end("name")
+        yield KIND_NAME, match.start("name"), _wrapped_end(view, match.end("name"))
     for match in _TITLED_CAPS.finditer(view):
         if match.group("name").split(" ")[0] not in _NOT_CAPS_NAMES:
             yield KIND_NAME, match.start("name"), match.end("name")
     for match in _PATIENT.finditer(view):
         first = match.group("name").split(" ")[0].rstrip(".")
         if first not in _NOT_NAMES and first not in _TITLE_WORDS:  # "patient Mrs …": the title's
-            yield KIND_NAME, match.start("name"), match.end("name")
+            yield KIND_NAME, match.start("name"), _wrapped_end(view, match.end("name"))
+
+
+# A line at least this long that ends inside a name was wrapped by a mail client (they wrap at
+# 72-78 characters); a short line ending in a name is a list ("Dr A Example" then "Apologies").
+_WRAPPED_LINE = 50
+_NEXT_WORDS = re.compile(rf"{_WORD}(?: {_WORD})?")
+
+
+def _wrapped_end(view: str, end: int) -> int:
+    """Where a name ending at `end` really ends: past the line break when the line was wrapped."""
+    if not view.startswith("\n", end) or end - (view.rfind("\n", 0, end) + 1) < _WRAPPED_LINE:
+        return end
+    rest = _NEXT_WORDS.match(view, end + 1)
+    if rest is None or view.startswith(":", rest.end()):
+        return end
+    return rest.end()
 
 
 def find_addresses(view: str) -> Iterator[Span]:
