@@ -119,6 +119,8 @@ def test_plain_text_view_is_the_text_itself() -> None:
             "> Thank you for the letter about the care of your patient [name removed] in ward 5.",
         ),
         ("Dr A Example\nApologies: none", "Dr [name removed]\nApologies: none"),
+        ("admitted to Dr Gray's Hospital, Elgin", "admitted to Dr Gray's Hospital, Elgin"),
+        ("seen by Dr Gray at the Hospital", "seen by Dr [name removed] at the Hospital"),
     ],
 )
 def test_hand_written_spellings(written: str, expected: str) -> None:
