@@ -162,7 +162,7 @@ def find_names(view: str) -> Iterator[Span]:
     """Capitalised names after a title (Mrs Agnes Wilson) or after "patient" (the name only);
     a name that a hard-wrapped line cut in two (a long line, then the rest) is taken whole."""
     for match in _TITLED.finditer(view):
-        if not _PLACE_AFTER.match(view, match.end("name")):  # "Dr Gray's Hospital" is a place
+        if not _is_place(view, match):  # "Dr Gray's Hospital" is a place
             yield KIND_NAME, match.start("name"), _wrapped_end(view, match.end("name"))
     for match in _TITLED_CAPS.finditer(view):
         if match.group("name").split(" ")[0] not in _NOT_CAPS_NAMES:
@@ -174,7 +174,12 @@ def find_names(view: str) -> Iterator[Span]:
 
 
 # Hospitals named after a person ("Dr Gray's Hospital", Elgin) are places, not patients.
+_PLACE = re.compile(r"\b(?:Hospital|Infirmary)\b")
 _PLACE_AFTER = re.compile(r"[ \n](?:Hospital|Infirmary)\b")
+
+
+def _is_place(view: str, match: re.Match[str]) -> bool:
+    return bool(_PLACE.search(match.group("name")) or _PLACE_AFTER.match(view, match.end("name")))
 
 # A line at least this long that ends inside a name was wrapped by a mail client (they wrap at
 # 72-78 characters); a short line ending in a name is a list ("Dr A Example" then "Apologies").
