@@ -10,9 +10,6 @@ fixed wall-clock limit can flake.
 from __future__ import annotations
 
 import contextlib
-import gc
-import signal
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +24,7 @@ from mailproc.intake.suggest import suggest
 from mailproc.triage.auth import check_authentication_results
 from mailproc.triage.tokens import verify_token
 from mailproc.vocabulary import parse_our_message_id, subject_tag
+from tests.support.linear import TooSlow, best_cpu_time
 
 BIG = 1_000_000
 SMALL = BIG // 10
@@ -34,42 +32,12 @@ MAX_RATIO = 25.0
 FLOOR = 0.005  # seconds: below this, timer noise would dominate the ratio
 
 
-class _TooSlow(Exception):
-    pass
-
-
-def _best_of_three(fn: Callable[[str], object], text: str, limit: float) -> float:
-    """The fastest of three runs, in CPU seconds of this process (other processes on a busy
-    machine do not count); a run past `limit` CPU seconds is stopped (a quadratic pattern on
-    a megabyte would otherwise run for half an hour) and fails the test."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise _TooSlow
-
-    best = float("inf")
-    previous = signal.signal(signal.SIGPROF, stop)
-    gc.disable()
-    try:
-        for _ in range(3):
-            start = time.process_time()
-            signal.setitimer(signal.ITIMER_PROF, limit)
-            try:
-                fn(text)
-            finally:
-                signal.setitimer(signal.ITIMER_PROF, 0)
-            best = min(best, time.process_time() - start)
-    finally:
-        gc.enable()
-        signal.signal(signal.SIGPROF, previous)
-    return best
-
-
 def assert_linear(fn: Callable[[str], object], make: Callable[[int], str]) -> None:
-    small = _best_of_three(fn, make(SMALL), 10.0)
+    small = best_cpu_time(fn, make(SMALL), 3, 10.0)
     bound = max(small, FLOOR) * MAX_RATIO
     try:
-        big = _best_of_three(fn, make(BIG), 4 * bound)  # stopped well before a quadratic ends
-    except _TooSlow:
+        big = best_cpu_time(fn, make(BIG), 3, 4 * bound)  # stopped well before a quadratic ends
+    except TooSlow:
         pytest.fail(f"1 MB took longer than {4 * bound:.3f}s where 100 KB took {small:.3f}s")
     assert big < bound, f"1 MB took {big:.3f}s, 100 KB {small:.3f}s"
 
