@@ -3,6 +3,7 @@ process is counted too)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -28,6 +29,29 @@ def bump_attempt(factory: sessionmaker[Session], source_key: str, now: datetime)
         return int(session.execute(stmt.returning(SourceAttempt.attempts)).scalar_one())
 
 
+def bump_attempts(session: Session, source_keys: Sequence[str], now: datetime) -> dict[str, int]:
+    """Count one more try at each of several messages with one upsert in the caller's
+    transaction; returns each key's count."""
+    if not source_keys:
+        return {}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"source_key": key, "attempts": 1, "last_error": "", "updated_at": now} for key in source_keys]
+    stmt = insert(SourceAttempt).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_key"],
+        set_={"attempts": SourceAttempt.attempts + 1, "updated_at": now},
+    )
+    counted = session.execute(stmt.returning(SourceAttempt.source_key, SourceAttempt.attempts))
+    return {key: int(n) for key, n in counted}
+
+
+def note_failure(session: Session, source_key: str, error: str) -> None:
+    """record_failure inside the caller's transaction (the one whose savepoint failed)."""
+    row = session.get(SourceAttempt, source_key)
+    if row is not None:
+        row.last_error = error[:2000]
+
+
 def record_failure(factory: sessionmaker[Session], source_key: str, error: str) -> None:
     with transaction(factory) as session:
         row = session.get(SourceAttempt, source_key)
@@ -35,12 +59,14 @@ def record_failure(factory: sessionmaker[Session], source_key: str, error: str) 
             row.last_error = error[:2000]
 
 
-def forgive_attempt(factory: sessionmaker[Session], source_key: str) -> None:
-    """Take back one counted attempt: it failed for a reason that was not the message's."""
+def forgive_attempts(factory: sessionmaker[Session], source_keys: Sequence[str]) -> None:
+    """Take back one counted attempt at each message: they failed for a reason that was not
+    theirs (the storage)."""
     with transaction(factory) as session:
-        row = session.get(SourceAttempt, source_key)
-        if row is not None and row.attempts > 0:
-            row.attempts -= 1
+        for source_key in source_keys:
+            row = session.get(SourceAttempt, source_key)
+            if row is not None and row.attempts > 0:
+                row.attempts -= 1
 
 
 def last_failure(session: Session, source_key: str) -> str:
@@ -48,5 +74,7 @@ def last_failure(session: Session, source_key: str) -> str:
     return row.last_error if row else ""
 
 
-def clear_attempts(session: Session, source_key: str) -> None:
-    session.execute(delete(SourceAttempt).where(SourceAttempt.source_key == source_key))
+def clear_attempts(session: Session, source_keys: Sequence[str]) -> None:
+    """Forget the counts of messages that reached their end state, in the same commit."""
+    if source_keys:
+        session.execute(delete(SourceAttempt).where(SourceAttempt.source_key.in_(source_keys)))
