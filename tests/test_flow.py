@@ -49,7 +49,7 @@ def test_a_full_disk_stops_the_pass_and_never_quarantines_healthy_mail(tmp_path:
             runner.poll_once(full)
     with full.factory() as s:
         assert s.scalars(select(Quarantined)).all() == []
-        assert [a.attempts for a in s.scalars(select(SourceAttempt))] in ([], [0])
+        assert {a.attempts for a in s.scalars(select(SourceAttempt))} <= {0}  # every count forgiven
     assert len(box.keys()) == 2  # both still waiting in the inbox, neither moved aside
     full.engine.dispose()
     out = ws.cli("poll").stdout  # the disk has room again: everything goes through
@@ -137,7 +137,8 @@ def test_admin_replies_in_a_backlog_are_logged_not_applied(tmp_path: Path) -> No
 def test_a_storage_failure_mid_pass_still_moves_what_was_committed(tmp_path: Path) -> None:
     # Processed mail is moved in batches after the commits: a pass that stops on a storage
     # failure must still move the messages it committed before it, not leave them behind.
-    ws = make_workspace(tmp_path / "ws")
+    # (One message per transaction here: a chunk of several would be rolled back whole.)
+    ws = make_workspace(tmp_path / "ws", intake={"batch_size": 1})
     ws.cli("db", "upgrade")
     box = mailbox.Maildir(ws.root / "inbox", create=True)
     for n in range(2):

@@ -103,6 +103,24 @@ def test_oversize_message_yields_header_only(imap: ImapTestServer) -> None:
     assert counts(imap, "Quarantine") == (1,)
 
 
+def test_bodies_are_fetched_in_batches_capped_by_bytes(
+    imap: ImapTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A 3 MB message among small ones, a 1 MB cap: it is fetched alone, the small ones around
+    # it together (one batch of 100 by count), so memory is bounded by bytes, not by count.
+    big = message(5, body=(b"z" * 998 + b"\r\n") * 3000)
+    raws = [*(message(n) for n in range(1, 5)), big, *(message(n) for n in range(6, 10))]
+    append(imap, *raws)
+    with (
+        caplog.at_level(logging.DEBUG, logger="mailproc.intake.sources.imap"),
+        opened(imap, max_bytes=10**7, batch_size=100, fetch_bytes=1_000_000) as source,
+    ):
+        got = [m.raw for m in source.pending()]
+    assert got == raws
+    fetches = [r.getMessage() for r in caplog.records if r.getMessage().startswith("FETCH BODY.PEEK[] ")]
+    assert [f.split(" of ")[1].split()[0] for f in fetches] == ["4", "1", "4"]
+
+
 def test_done_is_idempotent(imap: ImapTestServer) -> None:
     append(imap, message(1))
     with opened(imap) as source:

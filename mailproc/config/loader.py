@@ -100,6 +100,7 @@ def _intake(t: Table, base: Path) -> IntakeSettings:
         max_attempts=t.integer("max_attempts", 3, minimum=1),
         imap=_imap(imap_table, needed=source == "imap"),
         message_budget_seconds=t.integer("message_budget_seconds", 20, minimum=0),
+        batch_size=t.integer("batch_size", 50, minimum=1, maximum=1000),
     )
     t.finish()
     return intake
@@ -130,6 +131,7 @@ def _imap(t: Table, needed: bool) -> ImapSettings:
         idle=t.flag("idle", True),
         poll_interval=t.integer("poll_interval", 60, minimum=1),
         timeout=t.integer("timeout", 60, minimum=1),
+        fetch_bytes=t.integer("fetch_bytes", 8 * 1024 * 1024, minimum=1024),
     )
     if needed and auth == "xoauth2" and not settings.token_command:
         raise t.error("token_command", 'is required when auth = "xoauth2"')

@@ -42,10 +42,14 @@ class Table:
         value: str = self._get(name, str, _REQUIRED if default is None else default, "a string")
         return value
 
-    def integer(self, name: str, default: int | None = None, minimum: int = 0) -> int:
+    def integer(
+        self, name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None
+    ) -> int:
         value: int = self._get(name, int, _REQUIRED if default is None else default, "an integer")
         if value < minimum:
             raise self.error(name, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.error(name, f"must be at most {maximum}, got {value}")
         return value
 
     def flag(self, name: str, default: bool) -> bool:

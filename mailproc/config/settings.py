@@ -67,6 +67,7 @@ class ImapSettings:
     idle: bool
     poll_interval: int
     timeout: int
+    fetch_bytes: int = 8 * 1024 * 1024  # one FETCH of bodies asks for about this much (at least one message)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class IntakeSettings:
     max_attempts: int
     imap: ImapSettings | None
     message_budget_seconds: float = 20.0  # past it a message is quarantined (0: no budget)
+    batch_size: int = 50  # messages per database transaction (one savepoint each)
 
 
 @dataclass(frozen=True)

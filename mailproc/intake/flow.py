@@ -1,12 +1,19 @@
 """The path of one inbound message, top to bottom. Every step is listed here and only here.
 
+Messages come in chunks of up to `intake.batch_size` (intake/chunks.py), and steps 1 and 2
+are taken for a whole chunk at once; a chunk holding a message that was tried before (a
+crash, a failure) goes one message at a time instead, so a message that kills the process
+is still counted alone and quarantined.
+
 1. Count the attempt, committed before anything else, so that a message that kills the
    process is counted too; past `intake.max_attempts` it is quarantined with its last error.
-2. In ONE database transaction: already handled? too large? parse; a copy of a logged email?
-   classify; then one of five paths (machine mail, a reply to a meeting's agenda, an
-   administrator's command, a reply to an issue, a new submission). Outgoing mail is queued
-   in the same transaction (transactional outbox), so a crash at any point leaves either
-   nothing or everything.
+2. In ONE database transaction (one per chunk), under a SAVEPOINT of its own, so that a
+   message that fails (an exception, its time budget, another poller logging it first)
+   rolls back its own work and none of its neighbours': already handled? too large? parse;
+   a copy of a logged email? classify; then one of five paths (machine mail, a reply to a
+   meeting's agenda, an administrator's command, a reply to an issue, a new submission).
+   Outgoing mail is queued in the same transaction (transactional outbox), so a crash at
+   any point leaves either nothing or everything. Its attempts are cleared in that commit.
 3. Only after the commit, the move at the source (intake/moves.py): Quarantine at once with
    the reason; Processed in batches, one command for many messages. A message logged but not
    yet moved (a crash, a failed move) is found logged on the next pass and moved then.
@@ -18,6 +25,7 @@ quarantines the message, and stops the pass (`StorageUnavailable`) with the reas
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -73,66 +81,84 @@ LIVE = PassOptions()  # an ordinary pass
 
 
 def handle(app: App, item: SourceMessage, options: PassOptions) -> Outcome | None:
-    """One message to its committed end state (the caller moves it at the source); None when
-    it failed and will be retried."""
+    """One message in a transaction of its own (step 1, then 2 for it alone): its committed end
+    state (the caller moves it at the source); None when it failed and will be retried."""
     tries = _count_attempt(app, item)
     if tries > app.settings.intake.max_attempts:
         return give_up(app, item, tries - 1)
-    return _in_one_transaction(app, item, options, tries)
+    return in_one_transaction(app, [item], options, {item.key: tries})[0]
 
 
 def _count_attempt(app: App, item: SourceMessage) -> int:
     try:
         return attempts.bump_attempt(app.factory, item.key, app.clock())
-    except _STORAGE_ERRORS as exc:
-        raise StorageUnavailable(_storage_reason(exc)) from exc
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable(storage_reason(exc)) from exc
 
 
-def _in_one_transaction(app: App, item: SourceMessage, options: PassOptions, tries: int) -> Outcome | None:
-    limit = app.settings.intake.max_attempts
+def in_one_transaction(
+    app: App, items: Sequence[SourceMessage], options: PassOptions, tries: Mapping[str, int]
+) -> list[Outcome | None]:
+    """Step 2 for messages whose attempts are counted (`tries`): one transaction, a savepoint
+    per message, so one that fails rolls back its own work and none of its neighbours'."""
     try:
         with transaction(app.factory) as session:
-            # The budget ends before the commit, so an expiry always rolls back everything.
-            with message_budget(app.settings.intake.message_budget_seconds):
-                outcome = route(app, session, item, options)
-            attempts.clear_attempts(session, item.key)  # in the same commit as the outcome
-            return outcome
+            outcomes = [_under_savepoint(app, session, item, options, tries[item.key]) for item in items]
+            ended = [item.key for item, outcome in zip(items, outcomes, strict=True) if outcome is not None]
+            attempts.clear_attempts(session, ended)  # in the same commit as the outcomes
+    except STORAGE_ERRORS as exc:
+        _forgive(app, items)
+        raise StorageUnavailable(storage_reason(exc)) from exc
+    return outcomes
+
+
+def _under_savepoint(
+    app: App, session: Session, item: SourceMessage, options: PassOptions, tries: int
+) -> Outcome | None:
+    try:
+        # The budget ends before the savepoint is released, so an expiry always rolls back
+        # all of this message's work.
+        with session.begin_nested(), message_budget(app.settings.intake.message_budget_seconds):
+            return route(app, session, item, options)
     except BudgetExceeded as exc:
-        return over_budget(app, item, str(exc))
+        return over_budget(app, session, item, str(exc))
     except IntegrityError:
         # Another poller logged the same message first: its row decides the fate.
-        with app.factory() as session:
-            fate = messages.logged_fate(session, item.key)
+        fate = messages.logged_fate(session, item.key)
         if fate is not None:
             return Outcome(fate=fate, result="already")
         log.exception("message %s: database conflict; will retry", item.key)
-        attempts.record_failure(app.factory, item.key, "database conflict")
-    except _STORAGE_ERRORS as exc:
-        _forgive(app, item)
-        raise StorageUnavailable(_storage_reason(exc)) from exc
+        attempts.note_failure(session, item.key, "database conflict")
+    except STORAGE_ERRORS:
+        raise  # not the message's fault: the whole transaction goes
     except Exception as exc:  # one bad message must never stop the messages behind it
+        limit = app.settings.intake.max_attempts
         log.exception("message %s: processing failed (attempt %d of %d)", item.key, tries, limit)
-        attempts.record_failure(app.factory, item.key, f"{type(exc).__name__}: {exc}")
+        attempts.note_failure(session, item.key, f"{type(exc).__name__}: {exc}")
     return None
 
 
 # A failure of the database or the disk, not of the message. (IntegrityError, a DBAPIError
 # too, is handled before these: it means another poller got there first.)
-_STORAGE_ERRORS = (DBAPIError, OSError)
+STORAGE_ERRORS = (DBAPIError, OSError)
 
 
-def _storage_reason(exc: BaseException) -> str:
+def storage_reason(exc: BaseException) -> str:
+    # The first failure is the reason: SQLite ends the transaction itself on a full disk, and
+    # the rollback of the savepoint then fails too ("no such savepoint").
+    while isinstance(exc.__context__, STORAGE_ERRORS):
+        exc = exc.__context__
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"the database (or the disk under it) failed, so the pass stopped: {first}"
 
 
-def _forgive(app: App, item: SourceMessage) -> None:
-    """Take back the attempt counted for a message the storage failed; best effort, because
-    the storage may still be failing (then the count stands, one per failed pass)."""
+def _forgive(app: App, items: Sequence[SourceMessage]) -> None:
+    """Take back the attempts counted for messages the storage failed; best effort, because
+    the storage may still be failing (then the counts stand, one per failed pass)."""
     try:
-        attempts.forgive_attempt(app.factory, item.key)
-    except _STORAGE_ERRORS:
-        log.debug("could not take back the attempt on %s", item.key, exc_info=True)
+        attempts.forgive_attempts(app.factory, [item.key for item in items])
+    except STORAGE_ERRORS:
+        log.debug("could not take back the attempts from %s on", items[0].key, exc_info=True)
 
 
 def route(app: App, session: Session, item: SourceMessage, options: PassOptions) -> Outcome:
@@ -345,22 +371,16 @@ def give_up(app: App, item: SourceMessage, tries: int) -> Outcome:
         last = attempts.last_failure(session, item.key)
         reason = f"processing failed {tries} times; last error: {last}"
         messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
-        attempts.clear_attempts(session, item.key)
+        attempts.clear_attempts(session, [item.key])
     log.error("message %s quarantined after %d failed attempts", item.key, tries)
     return Outcome(fate="quarantine", result="quarantined", reason=reason)
 
 
-def over_budget(app: App, item: SourceMessage, reason: str) -> Outcome:
+def over_budget(app: App, session: Session, item: SourceMessage, reason: str) -> Outcome:
     """Quarantined at once, not retried: a message that ran out of time would again.
     (Unless another poller logged it meanwhile: then its fate stands.)"""
-    try:
-        with transaction(app.factory) as session:
-            fate = messages.logged_fate(session, item.key)
-            if fate is not None:
-                return Outcome(fate=fate, result="already")
-            messages.quarantine_record(session, item.key, item.raw, reason, item.size, now=app.clock())
-            attempts.clear_attempts(session, item.key)
-    except _STORAGE_ERRORS as exc:
-        raise StorageUnavailable(_storage_reason(exc)) from exc
+    fate = messages.logged_fate(session, item.key)
+    if fate is not None:
+        return Outcome(fate=fate, result="already")
     log.error("message %s quarantined: %s", item.key, reason)
-    return Outcome(fate="quarantine", result="quarantined", reason=reason)
+    return quarantine(session, item, reason, app.clock())

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailproc.app import App
-from mailproc.intake import flow
+from mailproc.intake.chunks import chunks, handle_chunk
 from mailproc.intake.flow import LIVE, PassOptions
 from mailproc.intake.moves import Mover
 from mailproc.intake.sources import Source
@@ -62,20 +62,23 @@ def run_pass(
     `every_while` runs every DELIVER_EVERY_SECONDS during a long pass (delivery), so that on
     a first poll of a large mailbox the first acknowledgements do not wait for the last message.
     A `StorageUnavailable` from the flow ends the pass: the messages behind it wait untouched.
-    Committed messages are moved out in batches, and always before the pass returns or raises.
+    Messages go through the flow in chunks of `intake.batch_size` (intake/chunks.py); committed
+    messages are moved out in batches, and always before the pass returns or raises.
     """
     counts: Counter[str] = Counter()
     total = source.count_pending()
     last = time.monotonic()
     mover = Mover(source)
+    done = 0
     try:
-        for done, item in enumerate(source.pending(), start=1):
-            outcome = flow.handle(app, item, options)
-            if outcome is not None:
-                mover.settle(item, outcome)
-            counts["failed" if outcome is None else _FIELD[outcome.result]] += 1
-            if on_progress is not None:
-                on_progress(done, max(total, done))
+        for chunk in chunks(source.pending(), app.settings.intake.batch_size):
+            for item, outcome in handle_chunk(app, chunk, options):
+                if outcome is not None:
+                    mover.settle(item, outcome)
+                counts["failed" if outcome is None else _FIELD[outcome.result]] += 1
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, max(total, done))
             if every_while is not None and time.monotonic() - last >= DELIVER_EVERY_SECONDS:
                 mover.flush()
                 every_while()

@@ -22,8 +22,6 @@ from mailproc.intake.sources.imap_idle import NEW_MAIL, idle_until
 
 log = logging.getLogger(__name__)
 
-FETCH_BUDGET_BYTES = 64 * 1024 * 1024  # one FETCH of bodies asks for no more than this (or 1)
-
 
 def mailbox_name(settings: ImapSettings) -> str:
     """The source's name, which its keys begin with: server, account and folder (a digest
@@ -153,10 +151,11 @@ class ImapSource:
         big = [uid for uid in present if sizes[uid] > self._max_bytes]
         small = [uid for uid in present if sizes[uid] <= self._max_bytes]
         # Headers of oversize mail are small: get them at once. Bodies come chunk by chunk,
-        # in UID order, so memory stays bounded by the budget, not by the batch size.
+        # in UID order, so memory stays bounded by `fetch_bytes` (or one message larger than
+        # it, fetched alone), not by the batch size.
         headers = self._fetch(big, b"BODY.PEEK[HEADER]", b"BODY[HEADER]") if big else {}
         bodies: dict[int, bytes] = {}
-        chunks = _by_budget(small, sizes, max(FETCH_BUDGET_BYTES, self._max_bytes))
+        chunks = _by_budget(small, sizes, self.settings.fetch_bytes)
         fetched: set[int] = set()
         for uid in present:
             oversize = sizes[uid] > self._max_bytes
@@ -173,6 +172,7 @@ class ImapSource:
             yield SourceMessage(self._key(uid), raw=raw, size=sizes[uid], oversize=oversize)
 
     def _fetch(self, uids: list[int], item: bytes, key: bytes) -> dict[int, bytes]:
+        log.debug("FETCH %s of %d message(s) from %s", item.decode(), len(uids), self._where)
         with guard(f"FETCH {item.decode()}", self.settings):
             data = self._require().fetch(uids, [item])
         wanted = set(uids)
