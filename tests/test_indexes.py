@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from mailproc.store import db
 from mailproc.store.models import Base, Issue, Message
-from mailproc.vocabulary import OPEN_STATUSES
+from mailproc.vocabulary import OPEN_STATUSES, MessageKind
 
 
 def _migrated(url: str) -> Engine:
@@ -37,7 +38,7 @@ def _plan(engine: Engine, statement: object) -> str:
     return " | ".join(str(row[-1]) for row in rows)
 
 
-def test_the_newest_open_issues_are_read_through_the_status_id_index(tmp_path: Path) -> None:
+def test_the_hot_queries_use_an_index(tmp_path: Path) -> None:
     engine = _migrated(f"sqlite:///{tmp_path / 'plan.db'}")
     try:
         recent = (
@@ -49,5 +50,11 @@ def test_the_newest_open_issues_are_read_through_the_status_id_index(tmp_path: P
         assert "ix_issues_status_id" in _plan(engine, recent)
         by_message_id = select(Message.id).where(Message.message_id == "<a@b>")
         assert "USING" in _plan(engine, by_message_id)  # the unique (message_id, sha256) index
+        one_sender = select(func.count()).where(
+            Message.from_address == "a@example.org",
+            Message.received_at >= datetime(2026, 1, 1, tzinfo=UTC),
+            Message.kind.in_((MessageKind.NEW, MessageKind.REPLY)),
+        )
+        assert "ix_messages_from_received" in _plan(engine, one_sender)  # the flood cap
     finally:
         engine.dispose()

@@ -369,3 +369,5 @@ class PidFinding(Base):
 
 Index("ix_outbox_due", OutboxMessage.state, OutboxMessage.next_attempt_at)
 Index("ix_issues_status_id", Issue.status, Issue.id)
+# The flood cap counts one sender's messages of the last day, for every new message.
+Index("ix_messages_from_received", Message.from_address, Message.received_at)
