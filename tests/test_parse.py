@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mailproc.intake.inbound import Inbound
+from mailproc.intake.parsing import backends
+from mailproc.intake.parsing.fields import as_utc
 from mailproc.intake.parsing.parser import (
     ParseError,
     ParseLimits,
@@ -22,6 +24,7 @@ from mailproc.intake.parsing.parser import (
     parse,
     sanitise_filename,
 )
+from mailproc.intake.parsing.raw import check_structure
 from tests.support.mail import (
     Attachment,
     encode_word,
@@ -29,6 +32,7 @@ from tests.support.mail import (
     make_message,
     many_parts,
     nested_multipart,
+    varied_message,
 )
 
 # A DSN whose returned message declares a multipart body that has no parts: mail-parser 4.8
@@ -432,10 +436,10 @@ def test_limits_can_be_raised() -> None:
 def test_mailparser_failure_falls_back_to_the_standard_library(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = parse(make_message(attachments=[Attachment("a.pdf", b"%PDF")]))
 
-    def broken(data: bytes) -> None:
+    def broken(message: object) -> None:
         raise AttributeError("'NoneType' object has no attribute 'index'")
 
-    monkeypatch.setattr(mailparser, "parse_from_bytes", broken)
+    monkeypatch.setattr(mailparser, "MailParser", broken)
     msg = parse(make_message(attachments=[Attachment("a.pdf", b"%PDF")]))
     assert msg.parser == "email"
     fields = (
@@ -452,10 +456,22 @@ def test_mailparser_failure_falls_back_to_the_standard_library(monkeypatch: pyte
 
 
 def test_fallback_decodes_subject_and_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mailparser, "parse_from_bytes", lambda data: 1 / 0)
+    monkeypatch.setattr(mailparser, "MailParser", lambda message: 1 / 0)
     msg = parsed(subject="Grüße aus der Praxis", date="Tue, 03 Mar 2026 10:15:00 +0100")
     assert (msg.parser, msg.subject) == ("email", "Grüße aus der Praxis")
     assert msg.date == datetime(2026, 3, 3, 9, 15, tzinfo=UTC)
+
+
+def test_mailparser_reads_the_measured_tree_as_it_reads_the_bytes() -> None:
+    """The tree `check_structure` measured is handed to mail-parser instead of a second
+    parse: mail-parser must decode it exactly as it decodes the bytes itself."""
+    for raw in [varied_message(i) for i in range(60)] + [make_message(html="<p>Hi</p>")]:
+        data = normalise(raw)
+        ours = backends.with_mailparser(data, check_structure(data, ParseLimits()))
+        theirs = mailparser.parse_from_bytes(data)
+        assert ours.tree.as_bytes() == theirs.message.as_bytes()
+        assert ours.date == as_utc(theirs.date)
+        assert ours.defects == tuple(sorted({str(c) for c in theirs.defects_categories}))
 
 
 def test_real_mailparser_crash_is_survived() -> None:
@@ -471,7 +487,7 @@ def test_real_mailparser_crash_is_survived() -> None:
 
 
 def test_both_parsers_failing_is_an_internal_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mailparser, "parse_from_bytes", lambda data: 1 / 0)
+    monkeypatch.setattr(mailparser, "MailParser", lambda message: 1 / 0)
     monkeypatch.setattr(email, "message_from_bytes", lambda *a, **k: 1 / 0)
     with pytest.raises(ParseError) as caught:
         parse(make_message())

@@ -128,3 +128,29 @@ def test_purge_removes_old_raw_mail_but_keeps_held_issues(tmp_path: Path) -> Non
     assert actions.count("purged") == 2 and "purge-run" in actions and "held" in actions
     assert len(issues) == 3  # issues and their events stay
     assert retention.purge(later).messages == 0  # nothing left to do
+
+
+def test_only_a_redaction_that_changed_something_is_stored(tmp_path: Path) -> None:
+    """Mail that names no patient keeps one copy of its text (no redacted copy, no empty
+    detail fields); purge then redacts the visible text itself, with the same result."""
+    ws = make_workspace(tmp_path / "ws", privacy={"retention_days": 30})
+    app = ws.app()
+    _submit(ws, CHI, 1)
+    ws.receive(
+        make_message(subject="Late letter", body="The letter came late.\n\n> quoted\n", message_id="<p@x>")
+    )
+    service.poll_once(app)
+    with app.factory() as session:
+        rows = {m.message_id: m for m in session.scalars(select(Message))}
+        plain, named = rows["<p@x>"], rows["<pid-1@example.nhs.scot>"]
+        assert plain.redacted_text == "" and "[CHI removed]" in named.redacted_text
+        assert "pid_findings" not in plain.detail and named.detail["pid_findings"] > 0
+        assert not {"cc", "reply_to", "defects", "message_id_generated"} & set(plain.detail)
+        assert plain.detail["route"] and plain.detail["to"] and plain.detail["parser"]
+        visible = plain.visible_text
+    later = dataclasses.replace(app, clock=lambda: app.clock() + timedelta(days=31))
+    assert retention.purge(later).messages == 2
+    with app.factory() as session:
+        purged = {m.message_id: m for m in session.scalars(select(Message))}
+        assert purged["<p@x>"].text == visible and "quoted" not in visible
+        assert CHI not in purged["<pid-1@example.nhs.scot>"].text

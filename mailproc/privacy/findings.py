@@ -36,8 +36,13 @@ def scan_message(app: App, session: Session, row: Message, msg: Inbound) -> int:
                 )
             )  # fmt: skip
             count += 1
-    row.redacted_text = detector.redact(row.visible_text or msg.text, extra)
-    row.detail = {**row.detail, "pid_findings": count}
+    source = row.visible_text or msg.text
+    redacted = detector.redact(source, extra)
+    # Kept only where it differs: most mail names no patient, and a second copy of its text
+    # in every row is dead weight. Purge, the one reader, redacts that text again instead.
+    row.redacted_text = redacted if redacted != source else ""
+    if count:  # absent means none (read with .get("pid_findings", 0))
+        row.detail = {**row.detail, "pid_findings": count}
     if count:
         log.info("message %s: %d possible patient identifier(s) found", row.id, count)
     return count

@@ -116,7 +116,8 @@ def _purge_message(m: Message, extra: Sequence[detector.ExtraPattern], now: date
     """Past retention only the redacted form of anything a sender wrote is kept."""
     m.raw = None
     m.purged_at = now
-    m.text = m.redacted_text or detector.redact(m.text, extra)
+    # An empty redacted_text: nothing was redacted at intake (or the text was empty).
+    m.text = m.redacted_text or detector.redact(m.visible_text or m.text, extra)
     m.visible_text = detector.redact(m.visible_text, extra)
     m.subject = detector.redact(m.subject, extra)
     error = m.detail.get("error")

@@ -96,7 +96,8 @@ class Issue(Base):
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    status: Mapped[IssueStatus] = mapped_column(state_column(IssueStatus, "issue_status", 32), index=True)
+    # Indexed with id (ix_issues_status_id, below): the newest open issues are read by status.
+    status: Mapped[IssueStatus] = mapped_column(state_column(IssueStatus, "issue_status", 32))
     subject: Mapped[str] = mapped_column(Text)
     submitter_email: Mapped[str] = mapped_column(String(320), index=True)
     submitter_name: Mapped[str] = mapped_column(Text, default="")
@@ -143,7 +144,8 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
     source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    # Looked up through the unique (message_id, sha256) index, whose first column it is.
+    message_id: Mapped[str] = mapped_column(String(998))
     sha256: Mapped[str] = mapped_column(String(64))
     kind: Mapped[MessageKind] = mapped_column(state_column(MessageKind, "message_kind", 32))
     from_address: Mapped[str] = mapped_column(String(320), default="")
@@ -366,3 +368,6 @@ class PidFinding(Base):
 
 
 Index("ix_outbox_due", OutboxMessage.state, OutboxMessage.next_attempt_at)
+Index("ix_issues_status_id", Issue.status, Issue.id)
+# The flood cap counts one sender's messages of the last day, for every new message.
+Index("ix_messages_from_received", Message.from_address, Message.received_at)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -13,6 +12,7 @@ from mailproc.outbound import catalogue, gate
 from mailproc.store.issues import add_event
 from mailproc.store.models import Issue, Message
 from mailproc.triage.grammar import CHEAT_SHEET
+from mailproc.triage.similar import similar_ids
 from mailproc.triage.tokens import make_token
 from mailproc.vocabulary import OPEN_STATUSES, TRIAGE_HELD_EVENT, MessageKind
 
@@ -90,23 +90,13 @@ def related_issues(session: Session, issue: Issue, limit: int = 5) -> list[Issue
 
 
 def _similar_subjects(session: Session, issue: Issue, limit: int, exclude: set[int]) -> list[int]:
-    """Ids of recent open issues whose subject is similar; the cheap bounds of difflib rule
-    most candidates out before the full ratio is computed."""
+    """Ids of recent open issues whose subject is similar (the index on issues (status, id)
+    serves the query)."""
     recent = (
         select(Issue.id, Issue.subject)
         .where(Issue.id != issue.id, Issue.status.in_(OPEN_STATUSES))
         .order_by(Issue.id.desc())
         .limit(500)
     )
-    matcher = difflib.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(issue.subject.lower())
-    found = []
-    for other_id, subject in session.execute(recent):
-        if other_id in exclude:
-            continue
-        matcher.set_seq1(subject.lower())
-        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6:
-            found.append(other_id)
-            if len(found) >= limit:
-                break
-    return found
+    rows = ((other_id, subject) for other_id, subject in session.execute(recent))
+    return similar_ids(issue.subject, rows, limit, exclude)

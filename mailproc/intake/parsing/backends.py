@@ -34,9 +34,13 @@ class Decoded:
     parser: str
 
 
-def with_mailparser(data: bytes) -> Decoded:
-    """Parse with mail-parser; any exception it raises is left to the caller."""
-    mail = mailparser.parse_from_bytes(data)
+def with_mailparser(data: bytes, measured: Message) -> Decoded:
+    """Read with mail-parser the tree `check_structure` built from `data` with compat32 (as
+    `mailparser.parse_from_bytes` would build it); any exception is left to the caller."""
+    try:
+        mail = mailparser.MailParser(measured)
+    except RecursionError as exc:  # as mail-parser reports it itself: the fallback is tried
+        raise ValueError("mail-parser recursed too deeply") from exc
     tree = mail.message
     if not isinstance(tree, Message):
         raise TypeError("mail-parser returned no message")
@@ -49,7 +53,7 @@ def with_mailparser(data: bytes) -> Decoded:
     )
 
 
-def with_email(data: bytes) -> Decoded:
+def with_email(data: bytes, _measured: Message) -> Decoded:
     """Parse with the standard library's modern policy, reading each header defensively."""
     tree = email.message_from_bytes(data, policy=policy.default)
     defects = _tree_defects(tree)

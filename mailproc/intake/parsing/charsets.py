@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 # Labels that mail clients use for a superset of what they declare (the WHATWG Encoding
 # Standard makes browsers do the same), and Microsoft names Python does not know.
@@ -71,8 +72,11 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode(_LAST_RESORT, errors="replace")
 
 
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
+
+
 def fix_surrogates(text: str) -> str:
     """Turn the surrogate escapes `email` uses for raw 8-bit header bytes back into text."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if text.isascii() or not _SURROGATE_ESCAPE.search(text):  # the common case, at C speed
         return text
     return decode_bytes(text.encode("utf-8", "surrogateescape"), None)

@@ -39,7 +39,9 @@ def clean_text(text: str) -> str:
 
 def unfold(value: str) -> str:
     """One logical line: folding removed, stray line breaks become spaces, 8-bit bytes decoded."""
-    text = _LINE_BREAKS.sub(" ", _FOLD.sub("", fix_surrogates(value)))
+    text = fix_surrogates(value)
+    if "\n" in text or "\r" in text:  # most values are one line already
+        text = _LINE_BREAKS.sub(" ", _FOLD.sub("", text))
     return clean_text(text).strip()
 
 
@@ -49,6 +51,8 @@ def decode_words(value: str) -> str:
     Adjacent encoded-words in one charset are decoded together, because senders split
     multi-byte characters across them; whitespace between encoded-words is dropped.
     """
+    if "=?" not in value:  # no encoded-word can start: nothing to decode
+        return clean_text(value)
     out: list[str] = []
     pending: list[bytes] = []
     pending_charset = ""
@@ -100,6 +104,20 @@ def raw_values(tree: Message, name: str) -> list[str]:
     """The unfolded, still encoded values of every header called `name` (case-insensitive)."""
     lname = name.lower()
     return [unfold(str(v)) for k, v in tree.raw_items() if str(k).strip().lower() == lname]
+
+
+class FieldIndex:
+    """The header of one tree, grouped by lower-cased name in one pass: `values(name)` is
+    `raw_values(tree, name)` without a pass over every field for each name asked for."""
+
+    def __init__(self, tree: Message) -> None:
+        self._raw: dict[str, list[str]] = {}
+        for key, value in tree.raw_items():
+            self._raw.setdefault(str(key).strip().lower(), []).append(str(value))
+
+    def values(self, name: str) -> list[str]:
+        """The unfolded, still encoded values of every field called `name` (lower case)."""
+        return [unfold(v) for v in self._raw.get(name, ())]
 
 
 def message_ids(value: str) -> list[str]:

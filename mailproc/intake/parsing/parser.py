@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from email.message import Message
 
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing import backends
 from mailproc.intake.parsing.base import ParseError, ParseLimits
 from mailproc.intake.parsing.charsets import fix_surrogates
 from mailproc.intake.parsing.fields import (
+    FieldIndex,
     address_list,
     clean_text,
     decode_words,
@@ -25,7 +27,6 @@ from mailproc.intake.parsing.fields import (
     header_pairs,
     message_ids,
     normalise_message_id,
-    raw_values,
 )
 from mailproc.intake.parsing.parts import attachments, body_text, first_text, sanitise_filename, walk
 from mailproc.intake.parsing.raw import canonical, check_fields, check_header, check_structure, normalise
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 # patient identifiers, and mailproc's logs must never carry message content.
 logging.getLogger("mailparser").setLevel(logging.ERROR)
 
-_BACKENDS: tuple[tuple[str, Callable[[bytes], backends.Decoded]], ...] = (
+_BACKENDS: tuple[tuple[str, Callable[[bytes, Message], backends.Decoded]], ...] = (
     (backends.MAIL_PARSER, backends.with_mailparser),
     (backends.STDLIB, backends.with_email),
 )
@@ -60,8 +61,8 @@ def parse(raw: bytes, limits: ParseLimits = ParseLimits()) -> Inbound:  # noqa: 
         data = normalise(raw)
         check_header(data, limits)
         check_fields(data, limits)
-        check_structure(data, limits)
-        return _first_that_reads(raw, data)
+        measured = check_structure(data, limits)
+        return _first_that_reads(raw, data, measured)
     except RecursionError as exc:
         raise ParseError("MIME structure nested too deeply to parse") from exc
     except ParseError:
@@ -80,11 +81,11 @@ def message_id_for(raw: bytes) -> str:
     return derived_message_id(canonical(raw))
 
 
-def _first_that_reads(raw: bytes, data: bytes) -> Inbound:
+def _first_that_reads(raw: bytes, data: bytes, measured: Message) -> Inbound:
     failures: list[str] = []
     for name, backend in _BACKENDS:
         try:
-            return _assemble(raw, backend(data))
+            return _assemble(raw, backend(data, measured))
         except (ParseError, RecursionError):
             raise
         except Exception as exc:  # mail-parser's failures are not a documented set
@@ -96,9 +97,10 @@ def _first_that_reads(raw: bytes, data: bytes) -> Inbound:
 
 def _assemble(raw: bytes, decoded: backends.Decoded) -> Inbound:
     tree = decoded.tree
-    sender = read_sender(raw_values(tree, "from"))
-    message_id = normalise_message_id(first(raw_values(tree, "message-id")))
-    replied_to = message_ids(" ".join(raw_values(tree, "in-reply-to")))
+    fields = FieldIndex(tree)  # one pass over the header; values unfolded when asked for
+    sender = read_sender(fields.values("from"))
+    message_id = normalise_message_id(first(fields.values("message-id")))
+    replied_to = message_ids(" ".join(fields.values("in-reply-to")))
     types, leaves = walk(tree)
     return Inbound(
         message_id=message_id or message_id_for(raw),
@@ -108,13 +110,13 @@ def _assemble(raw: bytes, decoded: backends.Decoded) -> Inbound:
         from_name=sender.name,
         from_addresses=sender.seen,
         from_defects=sender.defective,
-        reply_to=address_list(raw_values(tree, "reply-to")),
-        to=address_list(raw_values(tree, "to")),
-        cc=address_list(raw_values(tree, "cc")),
-        subject=_one_line(decode_words(first(raw_values(tree, "subject")) or "")),
+        reply_to=address_list(fields.values("reply-to")),
+        to=address_list(fields.values("to")),
+        cc=address_list(fields.values("cc")),
+        subject=_one_line(decode_words(first(fields.values("subject")) or "")),
         date=decoded.date,
         in_reply_to=replied_to[0] if replied_to else None,
-        references=tuple(message_ids(" ".join(raw_values(tree, "references")))),
+        references=tuple(message_ids(" ".join(fields.values("references")))),
         text=body_text(leaves),
         attachments=attachments(leaves),
         headers=tuple(header_pairs(tree)),

@@ -77,13 +77,16 @@ def _measure_field(data: bytes, start: int, limits: ParseLimits, where: str) -> 
     return found.end() if found else len(data)
 
 
-def check_structure(data: bytes, limits: ParseLimits) -> None:
+def check_structure(data: bytes, limits: ParseLimits) -> Message:
     """Count MIME depth and parts with the cheap compat32 parser (no decoding), before the
     real parsers see the message; over a cap, or too deep for Python, it is a ParseError.
+    Returns the measured tree: the very tree mail-parser would build (it parses with
+    compat32 too), so that it need not parse the message a second time.
     """
     try:
         tree = BytesParser(policy=policy.compat32).parsebytes(data)
         _measure(tree, limits)
+        return tree
     except RecursionError as exc:
         raise ParseError("MIME structure nested too deeply to parse") from exc
 

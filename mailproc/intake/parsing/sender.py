@@ -10,6 +10,7 @@ legacy parser has `strict`, that must accept it too.
 from __future__ import annotations
 
 import email.utils
+import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from mailproc.outbound.headers import safe_address
 _HAS_STRICT = "strict" in inspect.signature(email.utils.getaddresses).parameters
 # Longer From values are refused rather than handed to a parser with quadratic corners.
 _MAX_FROM = 4096
+# Only From values up to this many characters are remembered: hostile mail cannot fill
+# memory with cached values.
+_CACHED_UP_TO = 1024
 _MAX_ADDRESS = 254  # RFC 5321: the longest path a server must accept
 # Defects that concern only the display name or obsolete-but-legal syntax (RFC 5322 section 4
 # obliges readers to accept `Joe Q. Public <...>`); what matters for the address is checked
@@ -53,8 +57,21 @@ def read_sender(values: Sequence[str]) -> Sender:
     """Read the unfolded raw values of every From header strictly.
 
     Zero or several From headers, zero or several addresses, or any syntax defect make the
-    sender untrusted: `address` is "" and `seen` lists what was found.
+    sender untrusted: `address` is "" and `seen` lists what was found. The same senders
+    write again and again: a short From is read by the two parsers once per process.
     """
+    key = tuple(values)
+    if sum(map(len, key)) <= _CACHED_UP_TO:
+        return _read_once(key)
+    return _read(key)
+
+
+@functools.lru_cache(maxsize=2048)
+def _read_once(values: tuple[str, ...]) -> Sender:
+    return _read(values)
+
+
+def _read(values: tuple[str, ...]) -> Sender:
     defective = len(values) != 1
     seen: list[str] = []
     names: list[str] = []
