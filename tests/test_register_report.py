@@ -111,18 +111,18 @@ def populated(tmp_path: Path) -> tuple[Workspace, App, dict[str, str]]:
         f"Fixed for {CHI}.",
     )
     # Published under words an administrator chose (issue 10); the third CHI issue stays
-    # unpublished. The CHI typed into two summaries must still not show.
+    # unpublished. PUBLISH refuses a summary with a CHI in it; two summaries written with one
+    # all the same (by an older mailproc, or straight into the database) must still not show.
     day6 = T0 + timedelta(days=6)
     _triage(app, first, day6, "PUBLISH", "Discharge letters reach practices late")
     _triage(app, refs["<script>alert(1)</script>"], day6, "PUBLISH", "<script>alert(1)</script>")
-    for spelling in SPELLINGS[:2]:
-        _triage(
-            app,
-            refs[f"Letter missing for CHI {spelling}"],
-            day6,
-            "PUBLISH",
-            f"Missing letter, CHI {spelling}",
-        )
+    with pytest.raises(MailprocError, match="seems to contain CHI numbers"):
+        _triage(app, refs[f"Letter missing for CHI {SPELLINGS[0]}"], day6, "PUBLISH", f"CHI {SPELLINGS[0]}")
+    with app.factory() as session, session.begin():
+        for spelling in SPELLINGS[:2]:
+            reference = refs[f"Letter missing for CHI {spelling}"]
+            issue = session.scalars(select(Issue).where(Issue.reference == reference)).one()
+            issue.public_summary, issue.published_at = f"Missing letter, CHI {spelling}", day6
     return ws, app, refs
 
 
