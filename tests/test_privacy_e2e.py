@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from mailproc.app import App
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.privacy import retention
 from mailproc.privacy.detector import find_pid
 from mailproc.store.models import Attachment, Event, Issue, Message, OutboxMessage, PidFinding
@@ -71,12 +72,12 @@ def test_chi_number_never_leaves_the_core(tmp_path: Path, caplog: pytest.LogCapt
     assert len(issues) == len(SPELLINGS) and all(i.pid_detected for i in issues)
     templates = {o.template for o in outgoing}
     assert {"acknowledgement", "triage-request", "delegated", "outcome"} <= templates
-    leaked = [o.template for o in outgoing if _digits_in(o.raw)]
+    leaked = [o.template for o in outgoing if _digits_in(outbox.message_bytes(o) or b"")]
     assert leaked == [], f"CHI digits in outgoing {leaked}"
     for raw in ws.sent():
         assert CHI not in "".join(ch for ch in raw.decode(errors="replace") if ch.isdigit())
     acks = [o for o in outgoing if o.template == "acknowledgement"]
-    assert all(b"patient-identifiable information" in a.raw for a in acks)
+    assert all(b"patient-identifiable information" in (outbox.message_bytes(a) or b"") for a in acks)
     # Findings say where, never what; the original stays for the administrator.
     assert {f.part for f in findings} >= {"text", "attachment:0"}
     assert all(CHI in "".join(c for c in m.text if c.isdigit()) for m in originals)
@@ -94,7 +95,8 @@ def test_admins_may_opt_out_of_redaction(tmp_path: Path) -> None:
     _submit(ws, CHI, 1)
     service.poll_once(app)
     with app.factory() as session:
-        by_template = {o.template: o.raw for o in session.scalars(select(OutboxMessage))}
+        rows = session.scalars(select(OutboxMessage))
+        by_template = {o.template: outbox.message_bytes(o) or b"" for o in rows}
     assert _digits_in(by_template["triage-request"])  # admins only: kept, as configured
     assert not _digits_in(by_template["acknowledgement"])  # the submitter's copy: always redacted
 
