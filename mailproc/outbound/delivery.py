@@ -18,11 +18,12 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailproc.config import OutboundSettings
@@ -38,6 +39,14 @@ log = logging.getLogger(__name__)
 JITTER = 0.1  # up to 10% added to a backoff so that retries from many messages spread out
 CLAIM_BATCH = 100  # messages claimed per transaction
 _OPEN = (RecipientState.PENDING, RecipientState.RETRY)
+NO_RESULT = "no result from the transport"
+_MESSAGES = cast(Table, OutboxMessage.__table__)
+_RECIPIENTS = cast(Table, OutboxRecipient.__table__)
+_SET_RECIPIENT = (
+    update(_RECIPIENTS)
+    .where(_RECIPIENTS.c.id == bindparam("rid"))
+    .values(state=bindparam("state"), last_reply=bindparam("last_reply"), updated_at=bindparam("updated_at"))
+)
 
 
 @dataclass(frozen=True)
@@ -52,26 +61,54 @@ class DeliveryReport:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """One recipient of a claimed message, as the claim found it."""
+
+    id: int
+    address: str
+    state: RecipientState
+    last_reply: str
+
+
+@dataclass(frozen=True)
 class Claimed:
     """A message claimed for one attempt: what to send, and to whom."""
 
     outbox_id: int
     attempts: int  # after the claim: a release undoes only this claim, never a later one
     message_id: str
+    template: str
     raw: bytes | None  # rows queued before migration 0007 kept their bytes
     content: dict[str, Any] | None
-    addresses: tuple[str, ...]
+    recipients: tuple[Recipient, ...]
+
+    @property
+    def addresses(self) -> list[str]:
+        """Who is sent to this time: recipients not yet sent to nor refused for good."""
+        return [r.address for r in self.recipients if r.state in _OPEN]
 
 
 @dataclass
 class _Pass:
-    """A delivery pass's running totals."""
+    """One delivery pass: what it works with, and its running totals."""
 
+    factory: sessionmaker[Session]
+    transport: Transport
+    settings: OutboundSettings
+    sender: str
+    now: Callable[[], datetime]
+    deadline: float | None
+    recorder: ThreadPoolExecutor
     sent: int = 0
     retrying: int = 0
     failed: int = 0
     unfinished: bool = False
     broken: bool = False
+
+    def count(self, recorded: Future[str]) -> None:
+        """Wait for a result to be recorded and count it."""
+        bucket = recorded.result()
+        setattr(self, bucket, getattr(self, bucket) + 1)
 
     def report(self) -> DeliveryReport:
         return DeliveryReport(self.sent, self.retrying, self.failed, self.unfinished)
@@ -91,62 +128,64 @@ def deliver_due(
     No message is started after `deadline` (time.monotonic()). The pass shares one
     transport session (one SMTP login), closed at the end.
     """
-    totals = _Pass()
     lease = timedelta(seconds=settings.claim_lease_seconds)
     after = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-record") as recorder:
+        p = _Pass(factory, transport, settings, sender, now, deadline, recorder)
+        try:
+            left = limit
+            while left > 0 and not p.broken:
+                if deadline is not None and time.monotonic() >= deadline:
+                    p.unfinished = _any_due(factory, now())
+                    break
+                # Half the lease: a message is never started once another worker could take it.
+                stop_at = time.monotonic() + lease.total_seconds() / 2
+                # Past the last batch's ids: a pass tries each message once, even if due again.
+                batch = claim(factory, now(), lease, min(left, CLAIM_BATCH), after=after)
+                if not batch:
+                    break
+                after = batch[-1].outbox_id
+                left -= len(batch)
+                done = _send_batch(p, batch, stop_at)
+                if done < len(batch):
+                    release(factory, batch[done:], now())
+                    p.unfinished = p.unfinished or not p.broken
+                    break
+        finally:
+            transport.close()
+    return p.report()
+
+
+def _send_batch(p: _Pass, batch: Sequence[Claimed], stop_at: float) -> int:
+    """Send each claimed message in turn; returns how many were started.
+
+    Each result is recorded by the recorder thread while the next message is on the wire
+    (the database and the SMTP server then work at the same time); the next result waits
+    for it, so at most one sent message is unrecorded besides the one being sent.
+    """
+    recording: Future[str] | None = None
+    started = 0
     try:
-        left = limit
-        while left > 0 and not totals.broken:
-            if deadline is not None and time.monotonic() >= deadline:
-                totals.unfinished = _any_due(factory, now())
+        for claimed in batch:
+            moment = time.monotonic()
+            if moment >= stop_at or (p.deadline is not None and moment >= p.deadline):
                 break
-            # Half the lease: a message is never started once another worker could take it.
-            stop_at = time.monotonic() + lease.total_seconds() / 2
-            # Past the last batch's ids: a pass tries each message once, even if due again.
-            batch = claim(factory, now(), lease, min(left, CLAIM_BATCH), after=after)
-            if not batch:
-                break
-            after = batch[-1].outbox_id
-            left -= len(batch)
-            done = _send_batch(factory, transport, settings, sender, batch, now, totals, stop_at, deadline)
-            if done < len(batch):
-                release(factory, batch[done:], now())
-                totals.unfinished = totals.unfinished or not totals.broken
+            results = _send_one(p, claimed)
+            started += 1
+            if recording is not None:
+                p.count(recording)
+            recording = p.recorder.submit(_record, p.factory, claimed, results, p.settings, p.now())
+            if p.broken:
                 break
     finally:
-        transport.close()
-    return totals.report()
+        if recording is not None:
+            p.count(recording)
+    return started
 
 
-def _send_batch(
-    factory: sessionmaker[Session],
-    transport: Transport,
-    settings: OutboundSettings,
-    sender: str,
-    batch: Sequence[Claimed],
-    now: Callable[[], datetime],
-    totals: _Pass,
-    stop_at: float,
-    deadline: float | None,
-) -> int:
-    """Send and record each claimed message in turn; returns how many were started."""
-    for started, claimed in enumerate(batch):
-        moment = time.monotonic()
-        if moment >= stop_at or (deadline is not None and moment >= deadline):
-            return started
-        results = _send_one(transport, sender, claimed, totals)
-        bucket = _record(factory, claimed.outbox_id, results, settings, now())
-        setattr(totals, bucket, getattr(totals, bucket) + 1)
-        if totals.broken:
-            return started + 1
-    return len(batch)
-
-
-def _send_one(
-    transport: Transport, sender: str, claimed: Claimed, totals: _Pass
-) -> dict[str, RecipientResult]:
+def _send_one(p: _Pass, claimed: Claimed) -> dict[str, RecipientResult]:
     """The transport's results for one message (built here, out of any transaction)."""
-    addresses = list(claimed.addresses)
+    addresses = claimed.addresses
     try:
         data = row_bytes(claimed.raw, claimed.content, claimed.message_id)
     except (ValueError, KeyError, TypeError) as exc:  # a row no release of mailproc can build
@@ -157,11 +196,11 @@ def _send_one(
     if not addresses:
         return {}
     try:
-        return transport.send(data, sender, addresses)
+        return p.transport.send(data, p.sender, addresses)
     except TransportError as exc:
         # Set-up trouble (TLS, login) hits every message alike: record and stop the pass.
         log.error("outbox %d: transport unusable: %s", claimed.outbox_id, exc)
-        totals.broken = True
+        p.broken = True
         return {a: RecipientResult(a, "retry", str(exc)) for a in addresses}
 
 
@@ -191,21 +230,16 @@ def claim(
             .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=when + lease)
             .execution_options(synchronize_session=False)
         )
-        wanted = (OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.message_id)
-        rows = session.execute(
-            select(*wanted, OutboxMessage.raw, OutboxMessage.content)
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.id)
-        ).all()
-        addresses: dict[int, list[str]] = defaultdict(list)
-        open_recipients = (
-            select(OutboxRecipient.outbox_id, OutboxRecipient.address)
-            .where(OutboxRecipient.outbox_id.in_(ids), OutboxRecipient.state.in_(_OPEN))
-            .order_by(OutboxRecipient.id)
-        )
-        for outbox_id, address in session.execute(open_recipients):
-            addresses[outbox_id].append(address)
-        return [Claimed(i, n, mid, raw, content, tuple(addresses[i])) for i, n, mid, raw, content in rows]
+        m, r = OutboxMessage, OutboxRecipient
+        wanted = (m.id, m.attempts, m.message_id, m.template, m.raw, m.content)
+        rows = session.execute(select(*wanted).where(m.id.in_(ids)).order_by(m.id)).all()
+        recipients: dict[int, list[Recipient]] = defaultdict(list)
+        query = select(r.outbox_id, r.id, r.address, r.state, r.last_reply).where(r.outbox_id.in_(ids))
+        for outbox_id, rid, address, state, reply in session.execute(query.order_by(r.id)):
+            recipients[outbox_id].append(Recipient(rid, address, state, reply))
+        return [
+            Claimed(i, n, mid, t, raw, content, tuple(recipients[i])) for i, n, mid, t, raw, content in rows
+        ]
 
 
 def release(factory: sessionmaker[Session], claimed: Sequence[Claimed], when: datetime) -> None:
@@ -235,58 +269,66 @@ def _any_due(factory: sessionmaker[Session], when: datetime) -> bool:
 
 def _record(
     factory: sessionmaker[Session],
-    outbox_id: int,
+    claimed: Claimed,
     results: dict[str, RecipientResult],
     settings: OutboundSettings,
     when: datetime,
 ) -> str:
     """Store per-recipient results and move the message on; returns the report bucket."""
-    with transaction(factory) as session:
-        row = session.get_one(OutboxMessage, outbox_id)
-        for rcpt in row.recipients:
-            if rcpt.state not in _OPEN:
-                continue
-            result = results.get(rcpt.address) or RecipientResult(
-                rcpt.address, "retry", "no result from the transport"
+    now: list[Recipient] = []
+    for r in claimed.recipients:
+        if r.state in _OPEN:
+            got = results.get(r.address) or RecipientResult(
+                r.address, "retry", "no result from the transport"
             )
-            rcpt.state, rcpt.last_reply, rcpt.updated_at = RecipientState(result.status), result.reply, when
-        return _advance(row, settings, when)
+            r = Recipient(r.id, r.address, RecipientState(got.status), got.reply)
+        now.append(r)
+    bucket, message, now = _advance(claimed, now, settings, when)
+    changed = [
+        {"rid": r.id, "state": r.state, "last_reply": r.last_reply, "updated_at": when}
+        for r, before in zip(now, claimed.recipients, strict=True)
+        if before.state in _OPEN
+    ]
+    # Not flushed to disk before it returns (durable=False): a crash of this process keeps it,
+    # and a power cut that undoes it only makes the message go again (at least once, never lost).
+    # Core statements: this runs once per message sent, and the ORM's unit of work adds nothing.
+    with transaction(factory, durable=False) as session:
+        conn = session.connection()
+        if changed:
+            conn.execute(_SET_RECIPIENT, changed)
+        conn.execute(update(_MESSAGES).where(_MESSAGES.c.id == claimed.outbox_id).values(**message))
+    return bucket
 
 
-def _advance(row: OutboxMessage, settings: OutboundSettings, when: datetime) -> str:
-    waiting = [r for r in row.recipients if r.state in _OPEN]
-    refused = [r for r in row.recipients if r.state == RecipientState.FAILED]
-    if waiting and row.attempts < settings.max_attempts:
-        row.next_attempt_at = when + _backoff(settings, row.attempts)
-        row.last_error = _summary(waiting + refused)
+def _advance(
+    claimed: Claimed, now: list[Recipient], settings: OutboundSettings, when: datetime
+) -> tuple[str, dict[str, Any], list[Recipient]]:
+    """The report bucket, the message's new values and its recipients' final states."""
+    waiting = [r for r in now if r.state in _OPEN]
+    refused = [r for r in now if r.state == RecipientState.FAILED]
+    attempts, oid, mid = claimed.attempts, claimed.outbox_id, claimed.message_id
+    if waiting and attempts < settings.max_attempts:
+        next_at, error = when + _backoff(settings, attempts), _summary(waiting + refused)
         log.warning(
             "outbox %d (%s): attempt %d of %d incomplete, next at %s: %s",
-            row.id,
-            row.message_id,
-            row.attempts,
-            settings.max_attempts,
-            row.next_attempt_at.isoformat(timespec="seconds"),
-            row.last_error,
-        )
-        return "retrying"
-    for rcpt in waiting:  # attempts exhausted: what is still open has failed
-        rcpt.state, rcpt.updated_at = RecipientState.FAILED, when
+            oid, mid, attempts, settings.max_attempts, next_at.isoformat(timespec="seconds"), error,
+        )  # fmt: skip
+        return "retrying", {"next_attempt_at": next_at, "last_error": error}, now
     if waiting or refused:
-        row.state, row.last_error = DeliveryState.FAILED, _summary(waiting + refused)
+        # Attempts exhausted: what is still open has failed.
+        now = [
+            Recipient(r.id, r.address, RecipientState.FAILED, r.last_reply) if r.state in _OPEN else r
+            for r in now
+        ]
+        error = _summary(waiting + refused)
         log.error(
             "OUTBOX MESSAGE FAILED: outbox %d (%s, %s) after %d attempts: %s "
             "(`mailproc outbox retry %d` sends it again)",
-            row.id,
-            row.message_id,
-            row.template,
-            row.attempts,
-            row.last_error,
-            row.id,
-        )
-        return "failed"
-    row.state, row.sent_at, row.last_error = DeliveryState.SENT, when, ""
-    log.info("outbox %d (%s) sent to %d recipients", row.id, row.message_id, len(row.recipients))
-    return "sent"
+            oid, mid, claimed.template, attempts, error, oid,
+        )  # fmt: skip
+        return "failed", {"state": DeliveryState.FAILED, "last_error": error}, now
+    log.info("outbox %d (%s) sent to %d recipients", oid, mid, len(now))
+    return "sent", {"state": DeliveryState.SENT, "sent_at": when, "last_error": ""}, now
 
 
 def _backoff(settings: OutboundSettings, attempts: int) -> timedelta:
@@ -294,7 +336,5 @@ def _backoff(settings: OutboundSettings, attempts: int) -> timedelta:
     return timedelta(seconds=base * (1 + JITTER * random.random()))
 
 
-def _summary(recipients: Sequence[OutboxRecipient]) -> str:
+def _summary(recipients: Sequence[Recipient]) -> str:
     return "; ".join(f"{r.address}: {r.last_reply}" for r in recipients)
-
-

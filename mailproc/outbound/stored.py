@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.policy import SMTP
 from typing import Any
 
-from mailproc.outbound.compose import CalendarPart, Envelope, check, compose
+from mailproc.outbound.compose import CalendarPart, Envelope, check, compose_bytes
 from mailproc.outbound.render import Rendered
 
 FORMAT = 1  # the version of the JSON below; a later change adds a version, old rows still build
@@ -39,7 +38,7 @@ class Outgoing:
 
 def message_bytes(outgoing: Outgoing) -> bytes:
     """The message as sent (CRLF line ends), the same on every call."""
-    message = compose(
+    return compose_bytes(
         outgoing.rendered,
         outgoing.envelope,
         outgoing.from_name,
@@ -48,7 +47,6 @@ def message_bytes(outgoing: Outgoing) -> bytes:
         outgoing.date,
         outgoing.calendar,
     )
-    return message.as_bytes(policy=SMTP)
 
 
 def to_content(outgoing: Outgoing) -> dict[str, Any]:
