@@ -142,38 +142,44 @@ def pg_database() -> Iterator[str]:
 
 
 def run_round(server: Server, backend: str, n: int, baseline_first: bool) -> Round:
-    with tempfile.TemporaryDirectory(prefix="mailproc-delivery-") as tmp:
-        with pg_database() if backend == "postgresql" else _sqlite(Path(tmp)) as url:
-            ws = make_workspace(
-                Path(tmp) / "ws",
-                url,
-                outbound={"transport": "smtp", "max_attempts": 3},
-                outbound__smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 30},
-            )
-            app = ws.app()
-            try:
-                ensure_schema(app.engine)
-                enqueue_rate = _enqueue(app, n)
-                raws = _bytes(app)
-                server.take()
-                if baseline_first:
-                    baseline = _baseline(server.port, raws)
-                    server.take()
-                started = time.perf_counter()
-                report = runner.deliver(app, budget=3600)
-                mailproc_rate = n / (time.perf_counter() - started)
-                counts = server.take()
-                if not baseline_first:
-                    baseline = _baseline(server.port, raws)
-                    server.take()
-            finally:
-                app.engine.dispose()
+    with tempfile.TemporaryDirectory(prefix="mailproc-bench-") as tmp, _database(backend, Path(tmp)) as url:
+        ws = make_workspace(
+            Path(tmp) / "ws",
+            url,
+            outbound={"transport": "smtp", "max_attempts": 3},
+            outbound__smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 30},
+        )
+        app = ws.app()
+        try:
+            ensure_schema(app.engine)
+            return _measure(server, app, n, baseline_first)
+        finally:
+            app.engine.dispose()
+
+
+def _measure(server: Server, app: runner.App, n: int, baseline_first: bool) -> Round:
+    enqueue_rate = _enqueue(app, n)
+    raws = _bytes(app)
+    server.take()
+    baseline = _baseline(server.port, raws) if baseline_first else 0.0
+    server.take()
+    started = time.perf_counter()
+    report = runner.deliver(app, budget=3600)
+    mailproc_rate = n / (time.perf_counter() - started)
+    counts = server.take()
+    if not baseline_first:
+        baseline = _baseline(server.port, raws)
+        server.take()
     return Round(enqueue_rate, mailproc_rate, baseline, counts.sessions, counts.duplicates, report.sent)
 
 
 @contextmanager
-def _sqlite(tmp: Path) -> Iterator[str]:
-    yield f"sqlite:///{tmp / 'mailproc.db'}"
+def _database(backend: str, tmp: Path) -> Iterator[str]:
+    if backend == "postgresql":
+        with pg_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp / 'mailproc.db'}"
 
 
 def _enqueue(app: runner.App, n: int) -> float:
