@@ -253,7 +253,7 @@ class OutboxMessage(Base):
     # The redacted parts, envelope and Date the message is composed from at delivery
     # (mailproc.outbound.stored); rows queued before 0007 keep their bytes in `raw` instead.
     # Both NULL once `purge` has removed the body of a message done with.
-    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[DeliveryState] = mapped_column(
         state_column(DeliveryState, "delivery_state", 16), index=True
