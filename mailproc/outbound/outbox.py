@@ -53,9 +53,7 @@ def enqueue(
     are deterministic, so a replayed pass enqueues nothing twice.
     """
     message_id = message.message_id.strip()
-    if not message_id:
-        raise ValueError("an outgoing message needs a Message-ID before it is queued")
-    message.check()  # what composing would refuse at delivery is refused now, in its caller
+    message.check()  # what composing would refuse at delivery (no Message-ID...) is refused now
     addresses = list(dict.fromkeys(safe_address(a).lower() for a in recipients))
     if not addresses:
         raise ValueError(f"no recipients for {message_id}")
