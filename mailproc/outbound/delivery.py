@@ -232,10 +232,11 @@ def claim(
         )
         m, r = OutboxMessage, OutboxRecipient
         wanted = (m.id, m.attempts, m.message_id, m.template, m.raw, m.content)
-        rows = session.execute(select(*wanted).where(m.id.in_(ids)).order_by(m.id)).all()
+        conn = session.connection()  # plain rows: the ORM's loading adds a third to a claim
+        rows = conn.execute(select(*wanted).where(m.id.in_(ids)).order_by(m.id)).all()
         recipients: dict[int, list[Recipient]] = defaultdict(list)
         query = select(r.outbox_id, r.id, r.address, r.state, r.last_reply).where(r.outbox_id.in_(ids))
-        for outbox_id, rid, address, state, reply in session.execute(query.order_by(r.id)):
+        for outbox_id, rid, address, state, reply in conn.execute(query.order_by(r.id)):
             recipients[outbox_id].append(Recipient(rid, address, state, reply))
         return [
             Claimed(i, n, mid, t, raw, content, tuple(recipients[i])) for i, n, mid, t, raw, content in rows
