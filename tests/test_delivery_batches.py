@@ -128,7 +128,7 @@ def test_a_row_queued_before_0007_is_sent_as_stored(
     tmp_path: Path, db_url: str, smtp_server: SmtpTestServer
 ) -> None:
     engine = dbmod.make_engine(db_url)
-    command.upgrade(dbmod._alembic_config(engine), "0005")
+    command.upgrade(dbmod._alembic_config(engine), "0006")
     raw = b"From: IFG <ifg@example.nhs.scot>\r\nTo: gp@example.org\r\nSubject: old\r\n" \
         b"Message-ID: <old.1@example.nhs.scot>\r\n\r\nComposed before 0007.\r\n"  # fmt: skip
     now = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

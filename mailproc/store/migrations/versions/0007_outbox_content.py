@@ -1,7 +1,7 @@
 """outbox content: the parts a message is composed from at delivery, instead of its bytes
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30
 
 Composing MIME moved out of the transaction that queues the email: a new row keeps the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"  # 0006 is another branch's: this is re-chained onto it at merge
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
