@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mailproc.app import App
 from mailproc.governance import reminders
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.store.models import Event, Issue, OutboxMessage
 from tests.support.mail import make_message, read_email
 from tests.support.workspace import Workspace, make_workspace, triage
@@ -46,7 +47,7 @@ def _reply_to_delegation(ws: Workspace, app: App, reference: str, sender: str) -
             .join(Issue, Issue.id == OutboxMessage.issue_id)
             .where(Issue.reference == reference, OutboxMessage.template == "delegated")
         ).all()
-        sent = read_email(row.raw or b"")
+        sent = read_email(outbox.message_bytes(row) or b"")
     body = f"{RESPONSE}\n\nRegards\n\nOn 3 Mar 2026, the group wrote:\n> The group has delegated..."
     reply = make_message(
         from_=f"Prescribing Lead <{sender}>",

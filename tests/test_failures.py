@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from mailproc.outbound import outbox
 from mailproc.store.models import Event, Issue, OutboxMessage, Quarantined
 from tests.support.mail import ADMIN, make_message, read_email
 from tests.support.workspace import make_workspace
@@ -60,7 +61,7 @@ def test_error_replies_to_an_admin_are_capped_per_day(tmp_path: Path) -> None:
     app = ws.app()
     with app.factory() as s:
         request = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "triage-request")).one()
-    tagged = read_email(request.raw)["Subject"]
+    tagged = read_email(outbox.message_bytes(request) or b"")["Subject"]
     for i in range(25):
         ws.receive(make_message(from_=ADMIN, subject=f"RE: {tagged}", body="I am away until Monday.\n",
                              message_id=f"<away-{i}@example.nhs.scot>"))  # fmt: skip

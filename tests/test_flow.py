@@ -16,6 +16,7 @@ from sqlalchemy import event, select, text
 
 from mailproc.errors import StorageUnavailable
 from mailproc.intake import runner
+from mailproc.outbound import outbox
 from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined, SourceAttempt
 from tests.support.mail import ADMIN, make_message
 from tests.support.workspace import Workspace, make_workspace
@@ -121,7 +122,8 @@ def test_admin_replies_in_a_backlog_are_logged_not_applied(tmp_path: Path) -> No
     app = ws.app()
     with app.factory() as s:
         request = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "triage-request")).one()
-    tagged = email.message_from_bytes(request.raw, policy=email.policy.default)["Subject"]
+    sent = outbox.message_bytes(request) or b""
+    tagged = email.message_from_bytes(sent, policy=email.policy.default)["Subject"]
     box.add(make_message(from_=ADMIN, subject=f"RE: {tagged}", body="CLOSE Sorted with ward 5.\n",
                          message_id="<old-close@example.nhs.scot>"))  # fmt: skip
     out = ws.cli("poll", "--backlog").stdout

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from mailproc.governance import reminders
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.store.models import Event, Issue, Message, OutboxMessage
 from mailproc.vocabulary import TRIAGE_HELD_EVENT, MessageKind
 from tests.support.machines import human_mail, machine_corpus
@@ -31,7 +32,7 @@ def _digest_text(ws: Workspace) -> str:
     app = ws.app()
     with app.factory() as s:
         rows = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "triage-reminder")).all()
-        raws = [o.raw for o in rows]
+        raws = [outbox.message_bytes(o) or b"" for o in rows]
     app.engine.dispose()
     assert len(raws) == 1
     body = read_email(raws[0]).get_body(("plain",))

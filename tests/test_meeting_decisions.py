@@ -17,6 +17,7 @@ from sqlalchemy import select
 from mailproc.governance import meetings
 from mailproc.governance.meetings import minutes as meeting_minutes
 from mailproc.intake import runner
+from mailproc.outbound import outbox
 from mailproc.store import meetings as store
 from mailproc.store.db import transaction
 from mailproc.store.models import Issue, Meeting, Message, OutboxMessage
@@ -66,7 +67,7 @@ def _admins_agenda(desk: Desk) -> Received:
     with desk.app.factory() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "agenda")).all()
         [mine] = [r for r in rows if ADMIN in {x.address for x in r.recipients}]
-        return Received.from_bytes(mine.raw or b"")
+        return Received.from_bytes(outbox.message_bytes(mine) or b"")
 
 
 def _decisions(refs: list[str], close_keyword: str = "CLOSE") -> str:

@@ -25,6 +25,7 @@ from mailproc.app import App
 from mailproc.governance.meetings import minutes as meeting_minutes
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
+from mailproc.outbound import outbox
 from mailproc.store import meetings as store
 from mailproc.store.models import Issue, Minutes, OutboxMessage
 from mailproc.store.models import Meeting as MeetingRow
@@ -53,7 +54,7 @@ class Meeting:
     def minutes_mail(self) -> list[EmailMessage]:
         with self.app.factory() as session:
             rows = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "minutes"))
-            return [_parse(r.raw or b"") for r in rows.all()]
+            return [_parse(outbox.message_bytes(r) or b"") for r in rows.all()]
 
 
 def _parse(raw: bytes) -> EmailMessage:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from mailproc.app import App
 from mailproc.governance import meetings
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.store import meetings as store
 from mailproc.store.db import transaction
 from mailproc.store.models import Issue, Meeting, OutboxMessage
@@ -76,7 +77,8 @@ class Group:
     def agenda_mail(self) -> list[EmailMessage]:
         with self.app.factory() as session:
             rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-            return [_parse(r.raw) for r in rows if r.template in ("agenda", "meeting-cancelled")]
+            wanted = [r for r in rows if r.template in ("agenda", "meeting-cancelled")]
+            return [_parse(outbox.message_bytes(r) or b"") for r in wanted]
 
 
 def _parse(raw: bytes) -> EmailMessage:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailproc.config import OutboundSettings, SmtpSettings
 from mailproc.errors import MailprocError
 from mailproc.outbound import outbox
-from mailproc.outbound.compose import Envelope, compose
+from mailproc.outbound.compose import Envelope
 from mailproc.outbound.render import Rendered
+from mailproc.outbound.stored import Outgoing
 from mailproc.outbound.transports import RecipientResult, make_transport
 from mailproc.store.db import make_engine, session_factory, transaction, upgrade
 from mailproc.store.models import OutboxMessage, utcnow
@@ -74,7 +75,7 @@ def settings(tmp_path: Path, server: SmtpTestServer | None = None, **smtp: objec
 def queue(factory: sessionmaker[Session], recipients: Sequence[str], unique: str = "u1") -> int:
     rendered = Rendered(subject="[IFG-2026-0042] Received", text="Noted.\n", html="<p>Noted.</p>")
     mid = make_message_id("IFG-2026-0042", "ack", unique, "example.nhs.scot")
-    msg = compose(rendered, Envelope(to=tuple(recipients)), "IFG", SENDER, mid, utcnow())
+    msg = Outgoing(rendered, Envelope(to=tuple(recipients)), "IFG", SENDER, mid, utcnow())
     with transaction(factory) as session:
         row = outbox.enqueue(
             session, issue_id=None, template="ack", message=msg, recipients=recipients, now=utcnow()
@@ -276,7 +277,7 @@ def test_unusable_transport_stops_the_pass(
 def test_enqueue_is_idempotent_and_counts_for_the_rate_limit(factory: sessionmaker[Session]) -> None:
     rendered = Rendered(subject="s", text="t", html="<p>t</p>")
     mid = make_message_id("IFG-2026-0042", "ack", "<in@x>", "example.nhs.scot")
-    msg = compose(rendered, Envelope(to=(GP,)), "IFG", SENDER, mid, utcnow())
+    msg = Outgoing(rendered, Envelope(to=(GP,)), "IFG", SENDER, mid, utcnow())
     with transaction(factory) as session:
         assert outbox.enqueue(
             session,
@@ -299,7 +300,8 @@ def test_enqueue_is_idempotent_and_counts_for_the_rate_limit(factory: sessionmak
         assert session.scalar(select(func.count(OutboxMessage.id))) == 1
         [row] = outbox.list_messages(session)
         assert [r.address for r in row.recipients] == [GP]
-        assert row.raw.startswith(b"From: IFG <") and b"\r\n" in row.raw
+        sent = outbox.message_bytes(row) or b""
+        assert row.raw is None and sent.startswith(b"From: IFG <") and b"\r\n" in sent
         hour_ago = utcnow() - timedelta(hours=1)
         assert outbox.automatic_sent_to(session, "GP@Example.org", hour_ago) == 1
         assert outbox.automatic_sent_to(session, NURSE, hour_ago) == 0
@@ -309,7 +311,7 @@ def test_enqueue_is_idempotent_and_counts_for_the_rate_limit(factory: sessionmak
 def test_enqueue_refuses_bad_recipients(factory: sessionmaker[Session]) -> None:
     rendered = Rendered(subject="s", text="t", html="<p>t</p>")
     mid = make_message_id(None, "note", "x", "example.nhs.scot")
-    msg = compose(rendered, Envelope(to=(GP,)), "IFG", SENDER, mid, utcnow())
+    msg = Outgoing(rendered, Envelope(to=(GP,)), "IFG", SENDER, mid, utcnow())
     with transaction(factory) as session:
         with pytest.raises(ValueError):
             outbox.enqueue(

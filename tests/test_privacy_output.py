@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.privacy import logfilter
 from mailproc.privacy.detector import ExtraPattern, describe_kinds, redact
 from mailproc.store.models import Issue, OutboxMessage
@@ -37,7 +38,7 @@ def test_acknowledgement_names_every_kind_found_and_no_value(tmp_path: Path) -> 
     app = ws.app()
     service.poll_once(app)
     with app.factory() as session:
-        sent = {o.template: o.raw for o in session.scalars(select(OutboxMessage))}
+        sent = {o.template: outbox.message_bytes(o) or b"" for o in session.scalars(select(OutboxMessage))}
     ack = _text(sent["acknowledgement"] or b"")
     expected = "(CHI numbers, dates of birth, phone numbers, postcodes, street addresses, titled names)"
     assert expected in " ".join(ack.split())

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from mailproc.app import App
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.store.models import Issue, OutboxMessage
 from tests.support.mail import make_message, read_email
 from tests.support.workspace import make_workspace, triage
@@ -33,7 +34,7 @@ def _progress(app: App) -> list[email.message.EmailMessage]:
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.template == "progress").order_by(OutboxMessage.id)
         )
-        found = [(r.raw or b"", [x.address for x in r.recipients]) for r in rows]
+        found = [(outbox.message_bytes(r) or b"", [x.address for x in r.recipients]) for r in rows]
     assert all(to == [SUBMITTER] for _, to in found)
     return [read_email(raw) for raw, _ in found]
 

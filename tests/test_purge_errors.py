@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from mailproc.app import App
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.privacy import retention
 from mailproc.store import attempts, messages
 from mailproc.store.db import transaction
@@ -33,7 +34,8 @@ def _command_with_a_chi(app: App, inbox: mailbox.Maildir) -> None:
     """The administrator replies to the triage request with the CHI where the area goes."""
     with app.factory() as session:
         query = select(OutboxMessage).where(OutboxMessage.template == "triage-request")
-        request = email.message_from_bytes(session.scalars(query).one().raw, policy=email.policy.default)
+        sent = outbox.message_bytes(session.scalars(query).one()) or b""
+        request = email.message_from_bytes(sent, policy=email.policy.default)
     mid = str(request["Message-ID"])
     inbox.add(
         make_message(

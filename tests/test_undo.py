@@ -20,7 +20,7 @@ from sqlalchemy import select
 from mailproc.app import App
 from mailproc.errors import MailprocError
 from mailproc.intake import runner as service
-from mailproc.outbound import outbox
+from mailproc.outbound import delivery, outbox
 from mailproc.store.db import transaction
 from mailproc.store.models import Issue, OutboxMessage
 from mailproc.triage.apply import Actor, Applied, TriageRefused, apply_commands
@@ -170,8 +170,8 @@ def test_undo_refuses_once_delivery_of_the_outcome_has_started(desk: Desk) -> No
     [declined] = desk.outbox("declined")
     # A delivery worker claims the message (the attempt is counted before it sends a byte).
     lease = timedelta(seconds=desk.app.settings.outbound.claim_lease_seconds)
-    claimed = outbox._claim(desk.app.factory, declined.id, desk.clock(), lease)
-    assert claimed is not None
+    claimed = delivery.claim(desk.app.factory, desk.clock(), lease, limit=100)
+    assert declined.id in [c.outbox_id for c in claimed]
     reason = desk.refused(ADMIN, "UNDO")
     assert reason == "cannot undo DECLINE: delivery of the declined email to the submitter has started"
     assert desk.state()["status"] == "declined"

@@ -23,6 +23,7 @@ from mailproc.config import load
 from mailproc.governance import announce, gold_standard
 from mailproc.governance.register import build_register
 from mailproc.intake import runner
+from mailproc.outbound import outbox
 from mailproc.store.models import Issue, OutboxMessage
 
 CONFIG = """\
@@ -227,7 +228,7 @@ def _sent(app: App, template: str) -> list[EmailMessage]:
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.template == template).order_by(OutboxMessage.id)
         )
-        raws = [r.raw for r in rows]
+        raws = [outbox.message_bytes(r) or b"" for r in rows]
     return [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]
 
 

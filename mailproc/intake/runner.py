@@ -24,7 +24,9 @@ def connect(app: App) -> Source:
     return open_source(app.settings.intake, DbCursorStore(app.factory))
 
 
-BATCH = 100
+# Messages per delivery call: one SMTP session each (claimed 100 to a transaction), so that
+# a long outbox costs a connection and a login per thousand messages, not per hundred.
+BATCH = 1000
 DELIVERY_BUDGET_SECONDS = 300.0  # at the end of `poll`, which has nothing else to do
 # Delivery between stretches of intake (during a long poll pass, and in watch): no longer
 # than this, so that new mail is never kept waiting by a long outbox.

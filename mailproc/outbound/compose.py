@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.policy import SMTP
 from email.utils import format_datetime
 
+from mailproc.outbound import mime
 from mailproc.outbound.headers import format_address, safe_address, safe_header
 from mailproc.outbound.render import Rendered
 from mailproc.vocabulary import parse_our_message_id
@@ -73,66 +75,86 @@ def compose(
     when: datetime,
     calendar: CalendarPart | None = None,
 ) -> EmailMessage:
+    """The outgoing message as an `EmailMessage`, to read it (`compose_bytes` is what is sent)."""
+    raw = compose_bytes(rendered, envelope, from_name, from_addr, message_id, when, calendar)
+    return BytesParser(policy=SMTP).parsebytes(raw)
+
+
+def compose_bytes(
+    rendered: Rendered,
+    envelope: Envelope,
+    from_name: str,
+    from_addr: str,
+    message_id: str,
+    when: datetime,
+    calendar: CalendarPart | None = None,
+) -> bytes:
     """The outgoing message: multipart/alternative text + HTML (+ a calendar object) with our
-    standard headers."""
+    standard headers. The same arguments always give the same bytes."""
+    check(envelope, message_id, when, calendar)
+    subject = safe_header(rendered.subject, 250)
+    headers = [
+        ("From", format_address(from_name, from_addr)),
+        ("To", ", ".join(safe_address(a) for a in envelope.to)),
+        ("Subject", subject),
+        ("Date", format_datetime(_aware(when))),
+        ("Message-ID", message_id),
+        *_threading_headers(envelope, subject, message_id, when),
+        ("Auto-Submitted", envelope.auto),
+    ]
+    if envelope.list_id:
+        headers.append(("List-Id", safe_header(envelope.list_id, 250)))
+    # Tells Exchange not to answer us with out-of-office or delivery receipts. No
+    # "Precedence: bulk": some servers then drop genuine replies; Auto-Submitted suffices.
+    headers.append(("X-Auto-Response-Suppress", "All"))
+    parsed = parse_our_message_id(message_id)
+    headers.append(("X-Mailproc-Ref", (parsed.reference if parsed else None) or "none"))
+    # Quoted-printable (in `mime`) keeps the message 7-bit clean: no reliance on 8BITMIME.
+    parts = [mime.Part("plain", rendered.text), mime.Part("html", rendered.html)]
+    if calendar is not None:
+        # An alternative, not an attachment: calendar clients then offer accept/decline in
+        # place; METHOD is repeated on the part because Outlook and Gmail read it there.
+        parts.append(mime.Part("calendar", calendar.ics, (("method", calendar.method),)))
+    # A boundary derived from the content: every attempt at delivery sends the same bytes.
+    # "=_" never occurs in quoted-printable text, so the boundary cannot occur in a part.
+    seed = "\0".join((message_id, rendered.text, rendered.html, calendar.ics if calendar else ""))
+    boundary = "=_" + hashlib.sha256(seed.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
+    return mime.message_bytes(headers, parts, boundary)
+
+
+def check(envelope: Envelope, message_id: str, when: datetime, calendar: CalendarPart | None = None) -> None:
+    """Raise ValueError for what `compose` refuses, so that the outbox refuses it at enqueue."""
     if envelope.auto not in AUTO_VALUES:
         raise ValueError(f"Auto-Submitted must be one of {AUTO_VALUES}, not {envelope.auto!r}")
     if not envelope.to:
         raise ValueError("a message needs at least one To address")
     if not _MSG_ID.fullmatch(message_id):
         raise ValueError(f"not a Message-ID: {safe_header(message_id, 80)!r}")
-    subject = safe_header(rendered.subject, 250)
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = format_address(from_name, from_addr)
-    msg["To"] = ", ".join(safe_address(a) for a in envelope.to)
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(_aware(when))
-    msg["Message-ID"] = message_id
-    _threading_headers(msg, envelope, subject, message_id, when)
-    msg["Auto-Submitted"] = envelope.auto
-    if envelope.list_id:
-        msg["List-Id"] = safe_header(envelope.list_id, 250)
-    # Tells Exchange not to answer us with out-of-office or delivery receipts. No
-    # "Precedence: bulk": some servers then drop genuine replies; Auto-Submitted suffices.
-    msg["X-Auto-Response-Suppress"] = "All"
-    parsed = parse_our_message_id(message_id)
-    msg["X-Mailproc-Ref"] = (parsed.reference if parsed else None) or "none"
-    # Quoted-printable keeps the message 7-bit clean: no reliance on 8BITMIME downstream.
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    if calendar is not None:
-        _add_calendar(msg, calendar)
-    return msg
-
-
-def _add_calendar(msg: EmailMessage, calendar: CalendarPart) -> None:
-    if calendar.method not in ("REQUEST", "CANCEL"):
+    _aware(when)
+    if calendar is not None and calendar.method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"calendar method must be REQUEST or CANCEL, not {calendar.method!r}")
-    # An alternative, not an attachment: calendar clients then offer accept/decline in place.
-    msg.add_alternative(
-        calendar.ics, subtype="calendar", charset="utf-8", cte="quoted-printable",
-        params={"method": calendar.method},
-    )  # fmt: skip
 
 
 def _threading_headers(
-    msg: EmailMessage, envelope: Envelope, subject: str, message_id: str, when: datetime
-) -> None:
+    envelope: Envelope, subject: str, message_id: str, when: datetime
+) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
     parent = _clean_msg_id(envelope.in_reply_to) if envelope.in_reply_to else None
     refs = [r for r in (_clean_msg_id(x) for x in envelope.references) if r]
     if parent and parent not in refs:
         refs.append(parent)
     refs = list(dict.fromkeys(r for r in refs if r != message_id))
     if parent:
-        msg["In-Reply-To"] = parent
+        out.append(("In-Reply-To", parent))
     if refs:
         # The oldest id is the thread root that clients key on; keep it plus the newest.
         kept = refs if len(refs) <= MAX_REFERENCES else [refs[0], *refs[-(MAX_REFERENCES - 1) :]]
-        msg["References"] = " ".join(kept)
-    msg["Thread-Topic"] = safe_header(envelope.thread_topic or subject, 250)
+        out.append(("References", " ".join(kept)))
+    out.append(("Thread-Topic", safe_header(envelope.thread_topic or subject, 250)))
     parsed = parse_our_message_id(message_id)
     seed = parsed.reference if parsed and parsed.reference else message_id
-    msg["Thread-Index"] = envelope.thread_index or thread_index(seed, when)
+    out.append(("Thread-Index", envelope.thread_index or thread_index(seed, when)))
+    return out
 
 
 def _clean_msg_id(value: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Every email mailproc sends is queued here: dedupe, limit, render, redact, compose, enqueue.
+"""Every email mailproc sends is queued here: dedupe, limit, render, redact, enqueue.
 
 This is the one gate outgoing mail passes, so the privacy redaction (subject, Thread-Topic,
 text and HTML) cannot be skipped by a caller, our own address is never written to, and an
@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from mailproc.app import App
 from mailproc.outbound import outbox
 from mailproc.outbound.catalogue import Email
-from mailproc.outbound.compose import Envelope, compose, thread_index
+from mailproc.outbound.compose import Envelope, thread_index
 from mailproc.outbound.headers import safe_header
 from mailproc.outbound.render import Rendered
+from mailproc.outbound.stored import Outgoing
 from mailproc.privacy import detector, public
 from mailproc.store.models import OutboxMessage
 from mailproc.vocabulary import make_message_id
@@ -87,8 +88,10 @@ def send(session: Session, app: App, email: Email) -> SendResult:
         list_id=email.list_id or None,
     )
     group = app.settings.group
-    message = compose(rendered, envelope, group.name, group.address, message_id, app.clock(), email.calendar)
     now = app.clock()
+    # Rendered and redacted here, so that nothing unredacted is stored; composed into MIME
+    # at delivery, out of this transaction, from exactly these values (`stored`).
+    message = Outgoing(rendered, envelope, group.name, group.address, message_id, now, email.calendar)
     due = now + timedelta(minutes=app.settings.outbound.list_hold_minutes) if email.held else now
     row = outbox.enqueue(
         session,

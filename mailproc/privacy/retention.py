@@ -1,5 +1,6 @@
-"""`mailproc purge`: drop raw mail and attachments past the retention period, and redact the
-texts kept beside them (command texts, errors, refusal and quarantine reasons).
+"""`mailproc purge`: drop raw mail, attachments and the bodies of outgoing mail done with past
+the retention period, and redact the texts kept beside them (command texts, errors, refusal
+and quarantine reasons, outgoing subjects).
 
 The issue, its events and the redacted text stay; issues on hold are never purged.
 """
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from mailproc.app import App
@@ -20,6 +21,7 @@ from mailproc.privacy import detector
 from mailproc.store.db import transaction
 from mailproc.store.issues import add_event
 from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined, SourceAttempt
+from mailproc.vocabulary import DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,14 @@ class PurgeReport:
     held_skipped: int
     dry_run: bool
     texts: int = 0  # stored error texts and notes that (would) lose an identifier
+    outgoing: int = 0  # outbox messages done with whose body (would be) dropped
 
     def line(self) -> str:
         verb = "would purge" if self.dry_run else "purged"
         return (
             f"{verb} {self.messages} message(s), {self.attachments} attachment(s), "
-            f"{self.quarantined} quarantined message(s), {self.bytes} bytes; "
+            f"{self.quarantined} quarantined message(s), {self.outgoing} sent message body(ies), "
+            f"{self.bytes} bytes; "
             f"{'would redact' if self.dry_run else 'redacted'} {self.texts} stored text(s); "
             f"{self.held_skipped} message(s) kept for issues on hold"
         )
@@ -64,7 +68,8 @@ def purge(app: App, dry_run: bool = False) -> PurgeReport:
                 select(Quarantined).where(Quarantined.created_at < cutoff, Quarantined.raw.is_not(None))
             )
         )
-        report = _report(todo, quarantined, len(held), dry_run)
+        outgoing = list(session.scalars(_outbox_done(cutoff)))
+        report = replace(_report(todo, quarantined, len(held), dry_run), outgoing=len(outgoing))
         # A dry run redacts too, to count what would change, and then rolls it all back.
         texts = redact_stored_texts(session, cutoff, app.settings.privacy.patterns)
         report = replace(report, texts=texts)
@@ -72,6 +77,8 @@ def purge(app: App, dry_run: bool = False) -> PurgeReport:
             session.rollback()
         else:
             _apply(app, session, todo, quarantined, texts)
+            for row in outgoing:
+                _purge_outgoing(row, app.settings.privacy.patterns)
     log.info("%s", report.line())
     return report
 
@@ -110,6 +117,26 @@ def _apply(
         session, None, "mailproc", "purge", "purge-run", now,
         messages=len(todo), quarantined=len(quarantined), texts=texts,
     )  # fmt: skip
+
+
+def _outbox_done(cutoff: datetime) -> Select[OutboxMessage]:
+    """Outbox messages past retention that will never be sent again, body still stored.
+
+    Mail to administrators may carry identifiers unredacted (`privacy.redact_for_admins`),
+    and every body is a copy of what the recipients have: past retention it goes. Issues on
+    hold keep theirs, as they keep their inbound mail."""
+    on_hold = select(Issue.id).where(Issue.on_hold.is_(True))
+    return select(OutboxMessage).where(
+        OutboxMessage.created_at < cutoff,
+        OutboxMessage.state.in_((DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.CANCELLED)),
+        or_(OutboxMessage.content.is_not(None), OutboxMessage.raw.is_not(None)),
+        or_(OutboxMessage.issue_id.is_(None), OutboxMessage.issue_id.not_in(on_hold)),
+    )
+
+
+def _purge_outgoing(row: OutboxMessage, extra: Sequence[detector.ExtraPattern]) -> None:
+    row.content, row.raw = None, None
+    row.subject = detector.redact(row.subject, extra)
 
 
 def _purge_message(m: Message, extra: Sequence[detector.ExtraPattern], now: datetime) -> None:

@@ -24,6 +24,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of a connection whose transactions write (see `transaction`): on SQLite
 # they begin IMMEDIATE; other backends ignore it.
 WRITES = "mailproc_writes"
+# Execution option of a transaction whose commit need not reach the disk before it returns
+# (see `transaction`'s durable=False).
+RELAXED = "mailproc_relaxed"
 # Any fixed number, the same in every mailproc: the advisory lock taken around schema upgrades.
 SCHEMA_LOCK_KEY = 0x6D61696C70726F63  # "mailproc"
 
@@ -50,8 +53,15 @@ def _sqlite_begin(conn: Connection) -> None:
     # A writer takes the write lock at BEGIN, so that two pollers queue on the busy timeout
     # instead of one failing when a read lock cannot be upgraded. A reader (`issues list`, a
     # register build) begins deferred: under WAL it neither waits for a writer nor holds one up.
-    writes = conn.get_execution_options().get(WRITES, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+    options = conn.get_execution_options()
+    # SQLite refuses to change the level inside a transaction: set it before BEGIN, and only
+    # when it changes, so that every other transaction runs FULL as the connection was opened.
+    level = "NORMAL" if options.get(RELAXED, False) else "FULL"
+    info = conn.connection.info
+    if info.get("synchronous", "FULL") != level:
+        conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+        info["synchronous"] = level
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITES, False) else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -153,12 +163,17 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, durable: bool = True) -> Iterator[Session]:
     """One unit of work that writes: commit on success, roll back on any exception.
 
     On SQLite it takes the write lock at once. Sessions straight from the factory are for
-    reading: they take no write lock and must not write.
+    reading: they take no write lock and must not write. `durable=False` is for records that
+    a power cut may undo without harm (delivery results: the message is sent again): the
+    commit survives a crash of this process but is not flushed to disk before it returns
+    (SQLite `synchronous=NORMAL` under WAL, PostgreSQL `synchronous_commit = off`).
     """
     with factory() as session, session.begin():
-        session.connection(execution_options={WRITES: True})
+        conn = session.connection(execution_options={WRITES: True, RELAXED: not durable})
+        if not durable and conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         yield session

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -249,7 +250,11 @@ class OutboxMessage(Base):
     template: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     subject: Mapped[str] = mapped_column(Text)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # The redacted parts, envelope and Date the message is composed from at delivery
+    # (mailproc.outbound.stored); rows queued before 0007 keep their bytes in `raw` instead.
+    # Both NULL once `purge` has removed the body of a message done with.
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[DeliveryState] = mapped_column(
         state_column(DeliveryState, "delivery_state", 16), index=True
     )

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from mailproc.app import App
 from mailproc.intake import runner as service
+from mailproc.outbound import outbox
 from mailproc.store.models import Event, Issue, Message, OutboxMessage, Quarantined
 from tests.support.imapserver import ImapTestServer
 from tests.support.mail import ADMIN, GROUP, make_content, make_message, message_id, read_email, with_headers
@@ -309,7 +310,7 @@ class Desk:
             ).all()
             mine = [r for r in rows if recipient in {x.address for x in r.recipients}]
             assert mine, f"no {template} for {reference} to {recipient}"
-            return Received.from_bytes(mine[-1].raw or b"")
+            return Received.from_bytes(outbox.message_bytes(mine[-1]) or b"")
 
     # -- what happened
 
