@@ -432,10 +432,11 @@ def test_limits_can_be_raised() -> None:
 def test_mailparser_failure_falls_back_to_the_standard_library(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = parse(make_message(attachments=[Attachment("a.pdf", b"%PDF")]))
 
-    def broken(data: bytes) -> None:
+    def broken(tree: object) -> None:
         raise AttributeError("'NoneType' object has no attribute 'index'")
 
-    monkeypatch.setattr(mailparser, "parse_from_bytes", broken)
+    # parse hands mail-parser the tree its structure check built (MailParser(tree)).
+    monkeypatch.setattr(mailparser, "MailParser", broken)
     msg = parse(make_message(attachments=[Attachment("a.pdf", b"%PDF")]))
     assert msg.parser == "email"
     fields = (
@@ -452,7 +453,7 @@ def test_mailparser_failure_falls_back_to_the_standard_library(monkeypatch: pyte
 
 
 def test_fallback_decodes_subject_and_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mailparser, "parse_from_bytes", lambda data: 1 / 0)
+    monkeypatch.setattr(mailparser, "MailParser", lambda tree: 1 / 0)
     msg = parsed(subject="Grüße aus der Praxis", date="Tue, 03 Mar 2026 10:15:00 +0100")
     assert (msg.parser, msg.subject) == ("email", "Grüße aus der Praxis")
     assert msg.date == datetime(2026, 3, 3, 9, 15, tzinfo=UTC)
@@ -471,7 +472,7 @@ def test_real_mailparser_crash_is_survived() -> None:
 
 
 def test_both_parsers_failing_is_an_internal_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mailparser, "parse_from_bytes", lambda data: 1 / 0)
+    monkeypatch.setattr(mailparser, "MailParser", lambda tree: 1 / 0)
     monkeypatch.setattr(email, "message_from_bytes", lambda *a, **k: 1 / 0)
     with pytest.raises(ParseError) as caught:
         parse(make_message())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from email.message import Message
 
 from mailproc.intake.inbound import Inbound
 from mailproc.intake.parsing import backends
@@ -45,9 +46,10 @@ log = logging.getLogger(__name__)
 # patient identifiers, and mailproc's logs must never carry message content.
 logging.getLogger("mailparser").setLevel(logging.ERROR)
 
-_BACKENDS: tuple[tuple[str, Callable[[bytes], backends.Decoded]], ...] = (
+# Each backend gets the normalised bytes and the compat32 tree check_structure built of them.
+_BACKENDS: tuple[tuple[str, Callable[[bytes, Message], backends.Decoded]], ...] = (
     (backends.MAIL_PARSER, backends.with_mailparser),
-    (backends.STDLIB, backends.with_email),
+    (backends.STDLIB, lambda data, _tree: backends.with_email(data)),
 )
 
 
@@ -60,8 +62,8 @@ def parse(raw: bytes, limits: ParseLimits = ParseLimits()) -> Inbound:  # noqa: 
         data = normalise(raw)
         check_header(data, limits)
         check_fields(data, limits)
-        check_structure(data, limits)
-        return _first_that_reads(raw, data)
+        tree = check_structure(data, limits)
+        return _first_that_reads(raw, data, tree)
     except RecursionError as exc:
         raise ParseError("MIME structure nested too deeply to parse") from exc
     except ParseError:
@@ -80,11 +82,11 @@ def message_id_for(raw: bytes) -> str:
     return derived_message_id(canonical(raw))
 
 
-def _first_that_reads(raw: bytes, data: bytes) -> Inbound:
+def _first_that_reads(raw: bytes, data: bytes, tree: Message) -> Inbound:
     failures: list[str] = []
     for name, backend in _BACKENDS:
         try:
-            return _assemble(raw, backend(data))
+            return _assemble(raw, backend(data, tree))
         except (ParseError, RecursionError):
             raise
         except Exception as exc:  # mail-parser's failures are not a documented set
