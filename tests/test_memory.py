@@ -1,8 +1,11 @@
-"""Parsing a large message holds few copies of it at once (issue 12: 25 MB with a poll's memory)."""
+"""What a poll holds in memory (issue 12: a 25 MB message within a poll's memory): few copies
+of a large message while parsing it, and no charting library loaded to poll."""
 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import tracemalloc
 
 from mailproc.intake.parsing.parser import parse
@@ -26,3 +29,11 @@ def test_parsing_a_large_message_peaks_at_a_few_copies_of_it() -> None:
         tracemalloc.stop()
     assert [a.data for a in inbound.attachments] == [scan.data]
     assert peak < MAX_PEAK_RATIO * len(raw), f"peak {peak / len(raw):.1f} × the message"
+
+
+def test_the_commands_load_no_charting_library_until_a_report_is_drawn() -> None:
+    # matplotlib (with numpy) is ~40 MiB of every process that loads it: poll and watch
+    # must not pay it for the report command's charts.
+    probe = "import sys, mailproc.cli; print(sorted({'matplotlib', 'numpy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
