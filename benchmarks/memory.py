@@ -9,7 +9,8 @@ alternating order, runs as child processes:
 - the ceiling: imapclient FETCHing BODY.PEEK[] 200 UIDs at a time, mail-parser parsing each;
 - `mailproc poll` (with delivery, to the Maildir outbox) on a fresh database;
 and, once, `mailproc poll` over an empty INBOX (the interpreter, imports and connections: the
-floor every poll pays). Peak RSS of each child comes from os.wait4 (that child alone). Medians
+floor every poll pays). Peak RSS of each child is its VmHWM (see peak_rss.py: os.wait4's figure
+would include this process's own peak). Medians
 over the rounds, the ratio poll/ceiling and the goal (4 × the big message above the floor) are
 printed. Figures only: nothing here asserts on memory.
 """
@@ -21,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +41,6 @@ from benchmarks.poll_throughput import (  # noqa: E402
 )
 from tests.support.imapserver import ImapTestServer  # noqa: E402
 from tests.support.mail import Attachment, make_message, varied_message  # noqa: E402
-
-CEILING_BATCH = 200
 
 
 def big_message(megabytes: float) -> bytes:
@@ -61,32 +61,22 @@ def fill(server: ImapTestServer, big: bytes, small: int) -> None:
         server.deliver(raws[start : min(start + 250, small)])
 
 
-def ceiling_child() -> int:
-    """Run in the child: FETCH every INBOX message 200 at a time and parse each."""
-    import mailparser
-    from imapclient import IMAPClient
-
-    host, port, user = sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    client = IMAPClient(host, port=port, ssl=False)
-    client.login(user, os.environ["MAILPROC_IMAP_PASSWORD"])
-    client.select_folder("INBOX", readonly=True)
-    uids = sorted(client.search("ALL"))
-    for start in range(0, len(uids), CEILING_BATCH):
-        fetched = client.fetch(uids[start : start + CEILING_BATCH], [b"BODY.PEEK[]"])
-        for item in fetched.values():
-            mailparser.parse_from_bytes(item[b"BODY[]"])
-    client.logout()
-    return 0
+def peak_kib(env: dict[str, str], what: str, *args: str) -> int:
+    """Peak RSS (KiB) of `what` (mailproc or the ceiling) run by peak_rss.py in a child."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "peak"
+        cmd = [sys.executable, str(Path(__file__).with_name("peak_rss.py")), str(out), what, *args]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(f"!! {what} {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}", file=sys.stderr)
+        elif what == "mailproc" and "new issue" not in proc.stdout and "0 new" not in proc.stdout:
+            print(f"!! mailproc said: {proc.stdout}", file=sys.stderr)
+        return int(out.read_text()) if out.exists() else 0
 
 
 def ceiling(server: ImapTestServer) -> int:
-    """Peak RSS (KiB) of the ceiling child."""
-    cmd = [sys.executable, __file__, "--ceiling-child", server.host, str(server.port), server.username]
-    proc = subprocess.Popen(cmd, env=child_env(server))
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        print("!! the ceiling child failed", file=sys.stderr)
-    return int(usage.ru_maxrss)
+    """Peak RSS (KiB) of the ceiling: FETCH of 200 bodies at a time, mail-parser on each."""
+    return peak_kib(child_env(server), "ceiling", server.host, str(server.port), server.username)
 
 
 def poll(server: ImapTestServer, kind: str, root: Path) -> int:
@@ -96,10 +86,7 @@ def poll(server: ImapTestServer, kind: str, root: Path) -> int:
         ws = imap_workspace(root, db, server, [])
         env = child_env(server)
         checked(run_mailproc(ws, env, "db", "upgrade"), "mailproc db upgrade")
-        run = checked(run_mailproc(ws, env, "poll"), "mailproc poll")
-        if run.stdout and "new issue" not in run.stdout:
-            print(f"!! poll said: {run.stdout}", file=sys.stderr)
-        return run.peak_rss_kib
+        return peak_kib(env, "mailproc", "--config", str(ws.config), "poll")
 
 
 def bench(server: ImapTestServer, args: argparse.Namespace, kind: str, base: Path) -> None:
@@ -130,8 +117,6 @@ def bench(server: ImapTestServer, args: argparse.Namespace, kind: str, base: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--ceiling-child":
-        return ceiling_child()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1000, help="small messages (default 1000)")
     parser.add_argument("--big-mb", type=float, default=25.0, help="size of the big one (default 25)")
