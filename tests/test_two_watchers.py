@@ -20,7 +20,7 @@ from tests.support.net import wait_until
 from tests.support.smtpserver import SmtpTestServer
 from tests.support.workspace import imap_workspace
 
-ROUNDS, PER_ROUND = 4, 6
+ROUNDS, PER_ROUND = 3, 4
 
 
 def test_two_watchers_share_one_mailbox(
