@@ -50,7 +50,14 @@ class MailboxLock:
         database = self.engine.url.database
         if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
             return True  # no other process can see this database
-        fh = open(f"{database}.mailbox-{self.key & 0xFFFFFFFFFFFFFFFF:016x}.lock", "a+b")  # noqa: SIM115
+        path = database.removeprefix("file:") if self.engine.url.query.get("uri") else database
+        try:
+            fh = open(f"{path}.mailbox-{self.key & 0xFFFFFFFFFFFFFFFF:016x}.lock", "a+b")  # noqa: SIM115
+        except OSError:
+            # A folder we may not write to: the database will say what is wrong (read-only),
+            # and SQLite's own lock still admits one writer at a time.
+            log.debug("no mailbox lock file beside %s", path, exc_info=True)
+            return True
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
