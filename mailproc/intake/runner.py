@@ -14,6 +14,7 @@ from mailproc.outbound import outbox
 from mailproc.outbound.outbox import DeliveryReport
 from mailproc.outbound.transports import make_transport
 from mailproc.store.cursors import DbCursorStore
+from mailproc.store.instance_lock import mailbox_held
 
 
 def connect(app: App) -> Source:
@@ -64,7 +65,8 @@ def poll_once(
 
     source = connect(app)
     try:
-        summary = run_pass(app, source, options, on_progress, every_while=meanwhile if send else None)
+        with mailbox_held(app.engine, source.name, time.sleep):  # one instance's pass at a time
+            summary = run_pass(app, source, options, on_progress, every_while=meanwhile if send else None)
     finally:
         source.close()
     if send:

@@ -16,6 +16,7 @@ from mailproc.intake.passes import run_pass
 from mailproc.intake.sources import Source
 from mailproc.intake.sources.base import IDLE_RENEW_SECONDS
 from mailproc.outbound.outbox import DeliveryReport
+from mailproc.store.instance_lock import mailbox_held
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300
@@ -74,7 +75,9 @@ class Watcher:
         passes = 0
         try:
             while not self.stopping and (max_passes is None or done + passes < max_passes):
-                summary = run_pass(self.app, source, every_while=self.deliver)
+                # Another instance on this mailbox and database makes this one wait its turn.
+                with mailbox_held(self.app.engine, source.name, self._sleep):
+                    summary = run_pass(self.app, source, every_while=self.deliver)
                 passes += 1
                 if summary.new or summary.replies or summary.commands or summary.quarantined:
                     log.info("pass: %s", summary.line())

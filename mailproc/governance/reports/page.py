@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from mailproc.app import App
-from mailproc.governance.reports.charts import charts
 from mailproc.governance.reports.model import Report
 from mailproc.governance.reports.text import num
 from mailproc.outbound.render import RenderError
@@ -20,6 +19,10 @@ TEMPLATE = "report/report.html.j2"
 
 def render_html(app: App, report: Report) -> str:
     """The page, from the (already redacted) model; templates may be overridden like emails."""
+    # Imported here: matplotlib adds ~40 MiB to every mailproc process (poll and watch too)
+    # that imports the CLI, and only reports draw charts.
+    from mailproc.governance.reports.charts import charts
+
     context = {
         "r": report,
         "charts": {chart.key: chart for chart in charts(report)},

@@ -17,6 +17,7 @@ from email.message import Message
 import inscriptis
 
 from mailproc.intake.inbound import AttachmentPart
+from mailproc.intake.parsing.base64body import clean_base64
 from mailproc.intake.parsing.charsets import decode_bytes
 from mailproc.intake.parsing.fields import clean_text, decode_words, unfold
 
@@ -94,6 +95,9 @@ def _disposition(part: Message) -> str:
 
 def payload_bytes(part: Message) -> bytes:
     """The decoded content of a leaf part; b"" when there is none or it cannot be decoded."""
+    clean = clean_base64(part)  # most attachments: decoded without email's copies
+    if clean is not None:
+        return clean
     try:
         data = part.get_payload(decode=True)
     except Exception:  # broken base64/uuencode is usually tolerated, but not always
