@@ -61,16 +61,16 @@ _DOB = re.compile(
 _POSTCODE = re.compile(r"\b(?:GIR ?0AA|BFPO ?[0-9]{1,4}|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})\b")
 # Written in any case ("eh10 5hf", "Ab1 2cd"), a postcode needs more to tell it from prose: one
 # of the UK's postcode areas, and the space.
-_AREAS = (  # noqa: SIM905 (124 areas read better as one block of text)
+_AREA_LIST = (
     "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY E "
     "EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL "
     "LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN "
     "SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE"
-).split()
-_ANY_CASE_POSTCODE = re.compile(
-    rf"\b(?:{'|'.join(sorted(_AREAS, key=len, reverse=True))})[0-9][A-Z0-9]? [0-9][A-Z]{{2}}\b",
-    re.IGNORECASE,
 )
+_AREAS = frozenset(_AREA_LIST.split())
+# Character classes only, the area checked afterwards in a set: an alternation of 124 areas
+# tried at every word cost a tenth of a first poll's time.
+_ANY_CASE_POSTCODE = re.compile(r"\b(?P<area>[A-Za-z]{1,2})[0-9][A-Za-z0-9]? [0-9][A-Za-z]{2}\b")
 _ORDINAL_INWARD = re.compile(r"[0-9](?:st|nd|rd|th)", re.IGNORECASE)
 
 _TITLES = "Mr|Mrs|Ms|Miss|Mx|Master|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Rev|Revd|Father|Sister"
@@ -154,7 +154,9 @@ def find_postcodes(view: str) -> Iterator[Span]:
         yield KIND_POSTCODE, match.start(), match.end()
     for match in _ANY_CASE_POSTCODE.finditer(view):
         inward = match.group()[-3:]
-        if not match.group().isupper() and not _ORDINAL_INWARD.fullmatch(inward):
+        if match["area"].upper() not in _AREAS or match.group().isupper():
+            continue
+        if not _ORDINAL_INWARD.fullmatch(inward):
             yield KIND_POSTCODE, match.start(), match.end()
 
 
