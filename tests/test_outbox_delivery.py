@@ -22,7 +22,7 @@ from mailproc.outbound.stored import Outgoing
 from mailproc.outbound.transports import RecipientResult, make_transport
 from mailproc.store.db import make_engine, session_factory, transaction, upgrade
 from mailproc.store.models import OutboxMessage, utcnow
-from mailproc.vocabulary import make_message_id
+from mailproc.vocabulary import DeliveryState, make_message_id
 from tests.support.smtpserver import SmtpTestServer
 
 SENDER = "ifg@example.nhs.scot"
@@ -152,6 +152,12 @@ def test_permanent_failure_is_listed_and_can_be_retried(
             outbox.retry(session, oid, now=utcnow())
         with pytest.raises(MailprocError, match="does not exist"):
             outbox.retry(session, 999, now=utcnow())
+    # A failed message whose body purge has removed is refused up front, not failed again later.
+    with transaction(factory) as session:
+        row = session.get_one(OutboxMessage, oid)
+        row.state, row.raw, row.content = DeliveryState.FAILED, None, None
+    with factory() as session, pytest.raises(MailprocError, match="purge` removed its body"):
+        outbox.retry(session, oid, now=utcnow())
 
 
 def test_partial_refusal_resends_only_to_the_refused(

@@ -141,6 +141,11 @@ def retry(session: Session, outbox_id: int, *, now: datetime) -> OutboxMessage:
             f"outbox message {outbox_id} was cancelled by UNDO and is never sent; "
             "apply the command again to send a new one"
         )
+    if row.raw is None and row.content is None:
+        raise MailprocError(
+            f"outbox message {outbox_id} can no longer be sent: `mailproc purge` removed its body "
+            "after the retention period"
+        )
     for rcpt in row.recipients:
         if rcpt.state != RecipientState.SENT:
             rcpt.state, rcpt.updated_at = RecipientState.PENDING, now
