@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import mailparser  # noqa: E402
 
+from benchmarks.ceiling_fetch import read_inbox  # noqa: E402
 from benchmarks.poll_throughput import (  # noqa: E402
     PG_ENV,
     checked,
@@ -38,20 +38,13 @@ from benchmarks.poll_throughput import (  # noqa: E402
 from tests.support.imapserver import ImapTestServer  # noqa: E402
 from tests.support.mail import varied_message  # noqa: E402
 
-CEILING_BATCH = 200
-
 
 def ceiling(server: ImapTestServer) -> float:
-    """Seconds to FETCH every INBOX message in batches of 200 and parse each with mail-parser."""
+    """Seconds of the ceiling's work (`ceiling_fetch.read_inbox`) on the server's INBOX."""
     started = time.perf_counter()
     client = server.client()
     try:
-        client.select_folder("INBOX", readonly=True)
-        uids = sorted(client.search("ALL"))
-        for start in range(0, len(uids), CEILING_BATCH):
-            fetched = client.fetch(uids[start : start + CEILING_BATCH], [b"BODY.PEEK[]"])
-            for item in fetched.values():
-                mailparser.parse_from_bytes(item[b"BODY[]"])
+        read_inbox(client)
     finally:
         client.logout()
     return time.perf_counter() - started
