@@ -21,7 +21,7 @@ def describe(rows: Sequence[OutboxMessage], issue: Issue, now: datetime, tz: Zon
     stops it)"; mail to the submitter is named as such."""
     grouped: dict[tuple[str, str], list[str]] = {}
     for row in rows:
-        due = _aware(row.next_attempt_at)
+        due = due_at(row)
         when = (
             "now" if due <= now else f"at {local(due, tz, '%d %b %Y %H:%M %Z')} (UNDO before then stops it)"
         )
@@ -34,5 +34,7 @@ def _whom(address: str, issue: Issue) -> str:
     return "the submitter" if address == (issue.submitter_email or "").lower() else address
 
 
-def _aware(value: datetime) -> datetime:
+def due_at(row: OutboxMessage) -> datetime:
+    """When `row` goes (aware: SQLite hands back naive UTC)."""
+    value = row.next_attempt_at
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -9,7 +9,6 @@ issue (discussion, decision, action owner, due date), which is what the minutes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from mailproc.store.models import Issue, Meeting, MeetingItem, OutboxMessage
 from mailproc.timefmt import local
 from mailproc.triage.apply import Actor, TriageRefused, apply_commands
 from mailproc.triage.grammar import CommandError
+from mailproc.triage.outgoing import due_at
 from mailproc.vocabulary import FINAL_STATUSES, MeetingStatus
 
 DECISION_EVENT = "meeting-decision"
@@ -146,7 +146,7 @@ def _mail_lines(app: App, session: Session, queued: list[OutboxMessage]) -> tupl
     grouped: dict[tuple[str, str], list[str]] = {}
     for row in queued:
         session.refresh(row, ["recipients"])
-        due = row.next_attempt_at if row.next_attempt_at.tzinfo else row.next_attempt_at.replace(tzinfo=UTC)
+        due = due_at(row)
         when = ""
         if due > now:
             when = f" at {local(due, tz, '%d %b %Y %H:%M %Z')} (held until then; UNDO on the issue stops it)"
